@@ -1,0 +1,141 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode plus the upcoming features the
+/// Hummingbird and swift-log codebases enable, so dependencies are imported only where they show.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// Release builds of the kernels must vectorise; debug builds stay debuggable.
+let kernelSettings: [SwiftSetting] = strictSettings + [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "eis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "eis-gateway", targets: ["eis-gateway"]),
+        .executable(name: "eis-server", targets: ["eis-server"]),
+        .executable(name: "eis-bench", targets: ["eis-bench"]),
+        .library(name: "EISCore", targets: ["EISCore"]),
+        .library(name: "EISBackend", targets: ["EISBackend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: C system libraries
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(name: "EISCore", dependencies: ["COpenSSL"], swiftSettings: kernelSettings),
+        .target(
+            name: "CurlTransport",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
+        .target(
+            name: "EISNativePlugin",
+            dependencies: ["EISBackend", "EISCore", "CurlTransport"],
+            path: "Plugins/EISNative",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "EISServer",
+            dependencies: [
+                "EISCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: kernelSettings
+        ),
+        .target(
+            name: "EISGateway",
+            dependencies: [
+                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "eis-gateway",
+            dependencies: [
+                "EISGateway",
+                // Built with the gateway so `swift run eis-gateway` can launch local share servers.
+                "eis-server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "eis-server",
+            dependencies: [
+                "EISServer", "EISCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "eis-bench",
+            dependencies: [
+                "EISCore", "CurlTransport", "EISGateway", "EISServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "EISCoreTests", dependencies: ["EISCore"], swiftSettings: strictSettings),
+        .testTarget(name: "CurlTransportTests", dependencies: ["CurlTransport", "EISServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EISServerTests",
+            dependencies: ["EISServer", "EISCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EISGatewayTests",
+            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "eis-server", "eis-gateway",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

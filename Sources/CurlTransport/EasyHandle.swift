@@ -1,0 +1,86 @@
+import CCurl
+
+/// One curl easy handle plus its error buffer, confined to the I/O thread and reused across transfers.
+///
+/// Not Sendable on purpose: only `MultiDriver` (on the I/O thread) creates, configures and frees it.
+final class EasyHandle {
+    /// The `CURL *` handle.
+    let handle: UnsafeMutableRawPointer
+    /// CURLOPT_ERRORBUFFER storage; allocated once because curl writes into it until the transfer ends.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    /// Creates a handle, or nil when curl cannot allocate one.
+    init?() {
+        guard let handle = curl_easy_init() else { return nil }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Clears every option (curl_easy_reset) so the next transfer starts clean; connections stay cached in the multi handle.
+    func reset() {
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+    }
+
+    /// Points CURLOPT_ERRORBUFFER at our buffer (reset clears it, so this runs for every transfer).
+    func attachErrorBuffer() throws(TransportError) {
+        errorBuffer[0] = 0
+        try check(eis_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)))
+    }
+
+    /// Curl's detailed message for the last failure, or its generic text for `code` when the buffer is empty.
+    func errorMessage(for code: CURLcode) -> String {
+        if errorBuffer[0] != 0 {
+            return String(cString: errorBuffer)
+        }
+        return TransportError.curlText(code)
+    }
+
+    /// Sets a `long` option.
+    func set(_ option: CURLoption, _ value: Int) throws(TransportError) {
+        try check(eis_curl_easy_setopt_long(handle, option, value))
+    }
+
+    /// Sets a string option; curl copies strings (except POSTFIELDS), so a temporary C string is enough.
+    func set(_ option: CURLoption, _ value: String) throws(TransportError) {
+        let code = value.withCString { eis_curl_easy_setopt_string(handle, option, $0) }
+        try check(code)
+    }
+
+    /// Sets a `curl_off_t` option.
+    func set(_ option: CURLoption, offset value: Int64) throws(TransportError) {
+        try check(eis_curl_easy_setopt_off_t(handle, option, curl_off_t(value)))
+    }
+
+    /// Sets a pointer option whose memory the caller keeps alive for the whole transfer.
+    func set(_ option: CURLoption, pointer value: UnsafeMutableRawPointer?) throws(TransportError) {
+        try check(eis_curl_easy_setopt_pointer(handle, option, value))
+    }
+
+    /// Reads a `long` info field; nil if curl does not have it.
+    func info(_ info: CURLINFO) -> Int? {
+        var value = 0
+        guard eis_curl_easy_getinfo_long(handle, info, &value) == CURLE_OK else { return nil }
+        return value
+    }
+
+    /// Reads a `curl_off_t` info field; nil if curl does not have it.
+    func info(offset info: CURLINFO) -> Int64? {
+        var value: curl_off_t = 0
+        guard eis_curl_easy_getinfo_off_t(handle, info, &value) == CURLE_OK else { return nil }
+        return Int64(value)
+    }
+
+    /// Turns a failed setopt into a `TransportError` (e.g. an option this libcurl build lacks).
+    func check(_ code: CURLcode) throws(TransportError) {
+        guard code == CURLE_OK else {
+            throw TransportError(curlCode: code)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// Why a call to a backend failed.
+///
+/// A struct over a private enum of codes (the async-http-client pattern): `shortDescription` has
+/// no associated values and is safe as a metric label; `message` is for logs.
+public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: String, Sendable, Hashable {
+        case unreachable
+        case timeout
+        case cancelled
+        case rejected
+        case badResponse = "bad_response"
+        case mismatch
+        case unsupported
+    }
+
+    private let code: Code
+    /// Detail for logs. Never contains share values.
+    public let message: String
+
+    private init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Stable, label-safe name of the failure.
+    public var shortDescription: String { code.rawValue }
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// The backend could not be reached (connection refused, reset, TLS failure, …).
+    public static func unreachable(_ message: String) -> Self { Self(.unreachable, message) }
+    /// The call's deadline passed.
+    public static func timeout(_ message: String) -> Self { Self(.timeout, message) }
+    /// The caller cancelled.
+    public static func cancelled(_ message: String) -> Self { Self(.cancelled, message) }
+    /// The backend answered with an error status.
+    public static func rejected(_ message: String) -> Self { Self(.rejected, message) }
+    /// The backend answered something that breaks its protocol (wrong size, garbage).
+    public static func badResponse(_ message: String) -> Self { Self(.badResponse, message) }
+    /// The backend serves other weights, shapes or fractional bits than the gateway expects.
+    public static func mismatch(_ message: String) -> Self { Self(.mismatch, message) }
+    /// The backend cannot do what was asked (arithmetic, batch size).
+    public static func unsupported(_ message: String) -> Self { Self(.unsupported, message) }
+
+    /// Whether this is a deadline failure.
+    public var isTimeout: Bool { code == .timeout }
+    /// Whether this is a cancellation.
+    public var isCancelled: Bool { code == .cancelled }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import TOMLKit
+
+/// Reading gateway.conf (TOML).
+///
+/// | key | type | default |
+/// |---|---|---|
+/// | `[gateway] listen` | `"HOST:PORT"` | `"127.0.0.1:8080"` |
+/// | `[gateway] max_body_bytes` | int | 1048576 |
+/// | `[gateway] max_rows_per_request` | int | 1024 |
+/// | `[gateway] request_timeout_ms` | int | 5000 |
+/// | `[gateway] log_level` | string | `"info"` |
+/// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
+/// | `[[models]] name` | string | required |
+/// | `[[models]] path` | path (relative to the config file) | required |
+/// | `[[models]] layer` | string | the file's only layer |
+/// | `[[models]] shares` | int ≥ 2 | 2 |
+/// | `[[models]] input_frac_bits` | int | 22 |
+/// | `[[models]] weight_frac_bits` | int | 26 |
+/// | `[[models.backends]] name` | string | `"<model>-<n>"` |
+/// | `[[models.backends]] kind` | string | `"eis"` |
+/// | `[[models.backends]] url` | string | required unless `launch` |
+/// | `[[models.backends]] launch` | bool | false |
+/// | `[[models.backends]] trust_domain` | string | required |
+/// | `[[models.backends]] remote_model` | string | the model's name |
+/// | `[[models.backends]] remote_layer` | string | the model's layer |
+///
+/// Unknown keys are errors: a misspelt `trust_domian` must not silently fall back to a default.
+extension GatewayConfiguration {
+    /// Parses and validates a configuration file.
+    ///
+    /// Relative model paths are resolved against the file's directory.
+    /// - Throws: `ConfigurationError` listing every problem found.
+    public init(contentsOfFile path: String) throws(ConfigurationError) {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigurationError(problems: ["\(path): cannot read: \(error.localizedDescription)"])
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try self.init(toml: text, baseDirectory: directory)
+    }
+
+    /// Parses and validates TOML text.
+    /// - Throws: `ConfigurationError` listing every problem found.
+    public init(toml text: String, baseDirectory: String = ".") throws(ConfigurationError) {
+        let root: TOMLTable
+        do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigurationError(problems: ["TOML syntax: \(error.description) at \(error.source.begin)"])
+        } catch {
+            throw ConfigurationError(problems: ["TOML syntax: \(error)"])
+        }
+        var reader = TableReader(problems: [])
+        self.init()
+        reader.checkKeys(root, path: "", allowed: ["gateway", "models"])
+        if let gateway = reader.table(root, "gateway", path: "") {
+            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "log_level", "server_binary"])
+            if let listen = reader.string(gateway, "listen", path: "gateway") {
+                if let (host, port) = Self.parseHostPort(listen) {
+                    listenHost = host
+                    listenPort = port
+                } else {
+                    reader.problems.append("gateway.listen: expected \"HOST:PORT\", got \"\(listen)\"")
+                }
+            }
+            maxBodyBytes = reader.int(gateway, "max_body_bytes", path: "gateway") ?? maxBodyBytes
+            maxRowsPerRequest = reader.int(gateway, "max_rows_per_request", path: "gateway") ?? maxRowsPerRequest
+            if let ms = reader.int(gateway, "request_timeout_ms", path: "gateway") { requestTimeout = .milliseconds(ms) }
+            logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
+            serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
+        }
+        for (index, model) in reader.tables(root, "models", path: "").enumerated() {
+            let path = "models[\(index)]"
+            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "backends"])
+            let name = reader.string(model, "name", path: path, required: true) ?? ""
+            let file = reader.string(model, "path", path: path, required: true) ?? ""
+            var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
+            entry.layer = reader.string(model, "layer", path: path)
+            entry.shares = reader.int(model, "shares", path: path) ?? entry.shares
+            entry.inputFractionBits = reader.int(model, "input_frac_bits", path: path) ?? entry.inputFractionBits
+            entry.weightFractionBits = reader.int(model, "weight_frac_bits", path: path) ?? entry.weightFractionBits
+            for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
+                let backendPath = "\(path).backends[\(backendIndex)]"
+                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "remote_model", "remote_layer"])
+                var item = BackendConfiguration(
+                    name: reader.string(backend, "name", path: backendPath) ?? "\(name)-\(backendIndex)",
+                    trustDomain: reader.string(backend, "trust_domain", path: backendPath, required: true) ?? "",
+                    url: reader.string(backend, "url", path: backendPath),
+                    launch: reader.bool(backend, "launch", path: backendPath) ?? false)
+                item.kind = reader.string(backend, "kind", path: backendPath) ?? item.kind
+                item.remoteModel = reader.string(backend, "remote_model", path: backendPath)
+                item.remoteLayer = reader.string(backend, "remote_layer", path: backendPath)
+                entry.backends.append(item)
+            }
+            models.append(entry)
+        }
+        reader.problems += validationProblems()
+        guard reader.problems.isEmpty else { throw ConfigurationError(problems: reader.problems) }
+    }
+
+    /// Splits `HOST:PORT` (IPv6 in brackets).
+    static func parseHostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    private static func resolve(_ path: String, against directory: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).standardized.path
+    }
+}
+
+/// Typed access to TOML tables that collects problems instead of stopping at the first.
+private struct TableReader {
+    var problems: [String]
+
+    mutating func checkKeys(_ table: TOMLTable, path: String, allowed: Set<String>) {
+        for key in table.keys.sorted() where !allowed.contains(key) {
+            problems.append("\(join(path, key)): unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    mutating func string(_ table: TOMLTable, _ key: String, path: String, required: Bool = false) -> String? {
+        value(table, key, path: path, required: required, type: "a string") { $0.string }
+    }
+
+    mutating func int(_ table: TOMLTable, _ key: String, path: String) -> Int? {
+        value(table, key, path: path, required: false, type: "an integer") { $0.int }
+    }
+
+    mutating func bool(_ table: TOMLTable, _ key: String, path: String) -> Bool? {
+        value(table, key, path: path, required: false, type: "true or false") { $0.bool }
+    }
+
+    mutating func table(_ table: TOMLTable, _ key: String, path: String) -> TOMLTable? {
+        value(table, key, path: path, required: false, type: "a table") { $0.table }
+    }
+
+    /// An array of tables (`[[key]]`).
+    mutating func tables(_ table: TOMLTable, _ key: String, path: String) -> [TOMLTable] {
+        guard let array = value(table, key, path: path, required: false, type: "an array of tables", { $0.array }) else { return [] }
+        var result = [TOMLTable]()
+        for (index, element) in array.enumerated() {
+            if let item = element.table { result.append(item) } else {
+                problems.append("\(join(path, key))[\(index)]: expected a table")
+            }
+        }
+        return result
+    }
+
+    private mutating func value<T>(
+        _ table: TOMLTable, _ key: String, path: String, required: Bool, type: String,
+        _ convert: (any TOMLValueConvertible) -> T?
+    ) -> T? {
+        guard let raw = table[key] else {
+            if required { problems.append("\(join(path, key)): required") }
+            return nil
+        }
+        guard let converted = convert(raw) else {
+            problems.append("\(join(path, key)): expected \(type)")
+            return nil
+        }
+        return converted
+    }
+
+    private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}

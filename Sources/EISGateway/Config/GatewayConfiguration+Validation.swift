@@ -1,0 +1,52 @@
+extension GatewayConfiguration {
+    /// Cross-field checks; every problem with its key path. Empty means valid.
+    ///
+    /// Checks the privacy rule that placement relies on: each model has at least `shares`
+    /// backends in at least `shares` distinct trust domains, so two shares of one sharing can
+    /// always go to different operators.
+    public func validationProblems() -> [String] {
+        var problems = [String]()
+        if !(1...(64 << 20)).contains(maxBodyBytes) { problems.append("gateway.max_body_bytes: must be in 1...67108864") }
+        if maxRowsPerRequest < 1 { problems.append("gateway.max_rows_per_request: must be at least 1") }
+        if requestTimeout <= .zero { problems.append("gateway.request_timeout_ms: must be positive") }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append("gateway.log_level: unknown level \"\(logLevel)\"")
+        }
+        if models.isEmpty { problems.append("models: at least one [[models]] entry is required") }
+        var modelNames = Set<String>(), backendNames = Set<String>()
+        for (index, model) in models.enumerated() {
+            let path = "models[\(index)]"
+            if model.name.isEmpty { problems.append("\(path).name: must not be empty") }
+            if !modelNames.insert(model.name).inserted { problems.append("\(path).name: \"\(model.name)\" is used twice") }
+            if model.shares < 2 { problems.append("\(path).shares: must be at least 2 (one share alone is the input)") }
+            if !(0...40).contains(model.inputFractionBits) { problems.append("\(path).input_frac_bits: must be in 0...40") }
+            if !(0...40).contains(model.weightFractionBits) { problems.append("\(path).weight_frac_bits: must be in 0...40") }
+            let headroom = 63 - model.inputFractionBits - model.weightFractionBits
+            if headroom < 1 {
+                problems.append("\(path): input_frac_bits + weight_frac_bits = \(model.inputFractionBits + model.weightFractionBits) leaves no output headroom (must be ≤ 62)")
+            }
+            for (backendIndex, backend) in model.backends.enumerated() {
+                let backendPath = "\(path).backends[\(backendIndex)]"
+                if !backendNames.insert(backend.name).inserted {
+                    problems.append("\(backendPath).name: \"\(backend.name)\" is used twice")
+                }
+                if backend.trustDomain.isEmpty { problems.append("\(backendPath).trust_domain: must not be empty") }
+                switch (backend.url, backend.launch) {
+                case (nil, false): problems.append("\(backendPath): needs a url, or launch = true")
+                case (.some, true): problems.append("\(backendPath): url and launch = true exclude each other")
+                case (.some(let url), false) where !(url.hasPrefix("http://") || url.hasPrefix("https://")):
+                    problems.append("\(backendPath).url: must start with http:// or https://")
+                default: break
+                }
+                if backend.launch && backend.kind != "eis" {
+                    problems.append("\(backendPath).launch: only kind \"eis\" backends can be launched")
+                }
+            }
+            let domains = Set(model.backends.map(\.trustDomain))
+            if model.backends.count < model.shares || domains.count < model.shares {
+                problems.append("\(path).backends: \(model.shares) shares need at least \(model.shares) backends in distinct trust domains; found \(model.backends.count) backends in \(domains.count) trust domains")
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,76 @@
+import EISCore
+
+/// Everything gateway.conf says, with documented defaults (keys: `GatewayConfiguration+TOML.swift`).
+public struct GatewayConfiguration: Sendable, Equatable {
+    /// Where the gateway listens. Default `127.0.0.1:8080`: loopback, because applications on
+    /// this host are the only clients a client-side gateway should have.
+    public var listenHost: String = "127.0.0.1"
+    /// Listening port (0 picks a free one).
+    public var listenPort: Int = 8080
+    /// Largest accepted request body in bytes. Default 1 MiB.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Most input rows in one request. Default 1024.
+    public var maxRowsPerRequest: Int = 1024
+    /// Time from receiving a request to answering it, across every backend call. Default 5 s.
+    public var requestTimeout: Duration = .seconds(5)
+    /// Log level name. Default `info`.
+    public var logLevel: String = "info"
+    /// Path of the `eis-server` binary used for `launch = true` backends; default: next to
+    /// the gateway's own executable.
+    public var serverBinary: String?
+    /// The models served.
+    public var models: [ModelConfiguration] = []
+
+    /// Creates a configuration with every default.
+    public init() {}
+}
+
+/// One model: its local file (for the bias, shape and digest checks) and its backends.
+public struct ModelConfiguration: Sendable, Equatable {
+    /// Name clients use in `"model"`.
+    public var name: String
+    /// Path of the safetensors file.
+    public var path: String
+    /// Layer to serve; may be omitted when the file has exactly one.
+    public var layer: String?
+    /// Number of shares `k` per input (default 2, at least 2).
+    public var shares: Int = 2
+    /// Input fractional bits `fx` (default 22).
+    public var inputFractionBits: Int = Defaults.inputFractionBits
+    /// Weight fractional bits `fw` the backends must use (default 26).
+    public var weightFractionBits: Int = Defaults.weightFractionBits
+    /// The backends that hold this model, at least `shares` of them in distinct trust domains.
+    public var backends: [BackendConfiguration] = []
+
+    /// Creates a model entry.
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+}
+
+/// One backend of a model.
+public struct BackendConfiguration: Sendable, Equatable {
+    /// Unique name (a metric label); default `<model>-<index>`.
+    public var name: String
+    /// Plugin kind (default `eis`).
+    public var kind: String = "eis"
+    /// Base URL; absent when `launch` is true.
+    public var url: String?
+    /// Start a local `eis-server` for this backend (a demo: it gives no real privacy).
+    public var launch: Bool = false
+    /// Who operates the server; shares of one sharing go to distinct trust domains.
+    public var trustDomain: String
+    /// Model name on the backend (default: the model's name).
+    public var remoteModel: String?
+    /// Layer name on the backend (default: the model's layer).
+    public var remoteLayer: String?
+
+    /// Creates a backend entry.
+    public init(name: String, trustDomain: String, url: String? = nil, launch: Bool = false) {
+        self.name = name
+        self.trustDomain = trustDomain
+        self.url = url
+        self.launch = launch
+    }
+}

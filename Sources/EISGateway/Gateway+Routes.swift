@@ -1,0 +1,104 @@
+import EISCore
+import Foundation
+public import Hummingbird
+import NIOCore
+
+extension Gateway {
+    /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/infer") { request, _ in try await self.handleInfer(request) }
+        router.get("/healthz") { _, _ in
+            let report = self.healthReport()
+            return try Self.json(report, status: report.status == "ok" ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+        }
+        return router
+    }
+
+    /// The HTTP application on the configured address.
+    ///
+    /// - Parameter onListening: called once with the bound port.
+    public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "eis-gateway"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    private func handleInfer(_ request: Request) async throws -> Response {
+        let start = ContinuousClock.now
+        let deadline = start + configuration.requestTimeout
+        var modelLabel = "unknown"
+        do {
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            } catch is NIOTooManyBytesError {
+                throw GatewayError.bodyTooLarge(configuration.maxBodyBytes)
+            }
+            let parsed = try Self.decode(body)
+            guard let name = parsed.model ?? defaultModel else {
+                throw GatewayError.unknownModel("name a model with \"model\" (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let pipeline = pipelines[name] else {
+                throw GatewayError.unknownModel("no model named '\(name)' (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
+            }
+            modelLabel = name
+            let rows: [[Double]]
+            switch (parsed.input, parsed.inputs) {
+            case (.some(let input), nil): rows = [input]
+            case (nil, .some(let inputs)) where !inputs.isEmpty: rows = inputs
+            case (nil, .some): throw GatewayError.missingInput("\"inputs\" has no rows")
+            case (.some, .some): throw GatewayError.missingInput("send either \"input\" or \"inputs\", not both")
+            case (nil, nil): throw GatewayError.missingInput("the body needs \"input\": [numbers] or \"inputs\": [[numbers], …]")
+            }
+            guard rows.count <= configuration.maxRowsPerRequest else {
+                throw GatewayError.tooManyRows("\(rows.count) rows exceed max_rows_per_request = \(configuration.maxRowsPerRequest)")
+            }
+            let outputs = try await pipeline.infer(rows, deadline: deadline)
+            let response: Response = parsed.input != nil
+                ? try Self.json(InferResponse(model: name, output: outputs[0]), status: .ok)
+                : try Self.json(InferBatchResponse(model: name, outputs: outputs), status: .ok)
+            metrics.recordRequest(model: modelLabel, code: 200, duration: .now - start)
+            return response
+        } catch let error as GatewayError {
+            metrics.recordRequest(model: modelLabel, code: Int(error.status.code), duration: .now - start)
+            throw error
+        }
+    }
+
+    /// Decodes the `/infer` body, turning decoder errors into the right 400.
+    private static func decode(_ body: ByteBuffer) throws(GatewayError) -> InferRequest {
+        do {
+            return try JSONDecoder().decode(InferRequest.self, from: Data(body.readableBytesView))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw .invalidValue("\(Self.path(context.codingPath)): expected a number")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            // A number token that does not fit a Double (e.g. 1e999) lands here.
+            throw .notFinite("\(Self.path(context.codingPath)): not a finite number")
+        } catch {
+            throw .malformedJSON("the body is not valid JSON of the form {\"input\": [finite numbers]}")
+        }
+    }
+
+    /// `inputs[2][7]`-style rendering of a coding path.
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.reduce("") { text, key in
+            if let index = key.intValue { return text + "[\(index)]" }
+            return text.isEmpty ? key.stringValue : text + "." + key.stringValue
+        }
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

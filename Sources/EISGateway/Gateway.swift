@@ -1,0 +1,120 @@
+public import CurlTransport
+public import EISBackend
+import EISCore
+public import Logging
+
+/// The gateway's request-independent state: models, their backends, metrics.
+///
+/// Built from a validated configuration; `makeApplication` serves it over HTTP.
+public struct Gateway: Sendable {
+    /// The configuration it was built from (with launched backends' URLs filled in).
+    public let configuration: GatewayConfiguration
+    /// Metrics rendered at `/metrics`.
+    public let metrics: GatewayMetrics
+    let pipelines: [String: InferencePipeline]
+    /// The model used when a request names none (set when exactly one is configured).
+    let defaultModel: String?
+    let logger: Logger
+
+    /// Loads every model and creates its backends.
+    ///
+    /// - Parameters:
+    ///   - configuration: a validated configuration; `launch = true` backends must already have
+    ///     their `url` filled in (see `LocalServerLauncher`).
+    ///   - registry: the plugin registry (`BackendRegistry.standard`).
+    ///   - client: the outbound HTTP client shared by all backends; the caller shuts it down.
+    /// - Throws: `ModelLoadError`, `BackendError` (unknown kind) or `ConfigurationError`.
+    public init(
+        configuration: GatewayConfiguration, registry: BackendRegistry, client: CurlHTTPClient,
+        metrics: GatewayMetrics = GatewayMetrics(), logger: Logger
+    ) throws {
+        let problems = configuration.validationProblems()
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        var pipelines = [String: InferencePipeline]()
+        for modelConfiguration in configuration.models {
+            let model = try GatewayModel(configuration: modelConfiguration)
+            let members = try modelConfiguration.backends.map { backend throws -> any Backend in
+                guard let url = backend.url else {
+                    throw ConfigurationError(problems: ["backend '\(backend.name)': launch = true but no server was launched for it"])
+                }
+                let endpoint = BackendEndpoint(
+                    name: backend.name, kind: backend.kind, url: url, trustDomain: backend.trustDomain,
+                    remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name)
+                return try registry.makeBackend(endpoint: endpoint, client: client)
+            }
+            pipelines[model.name] = InferencePipeline(
+                model: model, backends: ModelBackends(members: members), metrics: metrics, logger: logger)
+        }
+        self.configuration = configuration
+        self.metrics = metrics
+        self.pipelines = pipelines
+        self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
+        self.logger = logger
+    }
+
+    /// Asks every backend for its model metadata, retrying unreachable ones until `timeout`.
+    ///
+    /// Backends that differ from the local model are refused with one log line naming the
+    /// backend and the difference; models left with too few backends are reported unservable.
+    public func verifyBackends(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        await withTaskGroup(of: Void.self) { group in
+            for pipeline in pipelines.values {
+                for index in pipeline.backends.members.indices {
+                    group.addTask {
+                        while ContinuousClock.now < deadline {
+                            do {
+                                let attempt = min(deadline, .now + .seconds(2))
+                                try await pipeline.backends.ensureVerified(index, against: pipeline.model, deadline: attempt, logger: logger)
+                                return
+                            } catch {
+                                if case .refused = pipeline.backends.snapshot[index] { return }
+                                try? await Task.sleep(for: .milliseconds(100))
+                            }
+                        }
+                        logger.warning("backend not reachable at start-up; will verify on first use",
+                                       metadata: ["backend": "\(pipeline.backends.members[index].endpoint.name)"])
+                    }
+                }
+            }
+        }
+        for pipeline in pipelines.values {
+            for (index, status) in pipeline.backends.snapshot.enumerated() {
+                metrics.setBackendUp(pipeline.backends.members[index].endpoint.name, status == .verified)
+            }
+            if !isServable(pipeline) {
+                logger.error("model cannot be served: too few verified backends in distinct trust domains",
+                             metadata: ["model": "\(pipeline.model.name)", "shares": "\(pipeline.model.shares)"])
+            }
+        }
+    }
+
+    /// Whether a model has `k` verified backends in distinct trust domains.
+    func isServable(_ pipeline: InferencePipeline) -> Bool {
+        let statuses = pipeline.backends.snapshot
+        var domains = Set<String>()
+        for (index, status) in statuses.enumerated() where status == .verified {
+            domains.insert(pipeline.backends.members[index].endpoint.trustDomain)
+        }
+        return domains.count >= pipeline.model.shares
+    }
+
+    /// The state reported at `/healthz`.
+    func healthReport() -> HealthReport {
+        let models = configuration.models.compactMap { pipelines[$0.name] }.map { pipeline in
+            let statuses = pipeline.backends.snapshot
+            return HealthReport.ModelState(
+                name: pipeline.model.name, servable: isServable(pipeline), shares: pipeline.model.shares,
+                backends: pipeline.backends.members.enumerated().map { index, backend in
+                    let (status, reason): (String, String?) = switch statuses[index] {
+                    case .verified: ("verified", nil)
+                    case .unverified: ("unverified", nil)
+                    case .refused(let why): ("refused", why)
+                    }
+                    return HealthReport.BackendState(name: backend.endpoint.name, url: backend.endpoint.url,
+                                                     trustDomain: backend.endpoint.trustDomain, status: status, reason: reason)
+                })
+        }
+        return HealthReport(status: models.allSatisfy(\.servable) ? "ok" : "degraded", models: models)
+    }
+}

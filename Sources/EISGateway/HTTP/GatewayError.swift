@@ -1,0 +1,65 @@
+import EISCore
+public import Hummingbird
+import Foundation
+import NIOCore
+
+/// An error the gateway answers with: HTTP status, stable code, message (`ErrorBody` JSON).
+///
+/// Messages name positions and limits, never input values (DESIGN.md, invariant 3).
+public struct GatewayError: HTTPResponseError, CustomStringConvertible {
+    /// HTTP status.
+    public let status: HTTPResponse.Status
+    /// Stable code, e.g. `wrong_length`.
+    public let code: String
+    /// Explanation for people.
+    public let message: String
+    /// Seconds after which a retry may succeed (sent as `Retry-After`).
+    public let retryAfter: Int?
+
+    /// Creates an error.
+    public init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    /// Renders `{"error":{"code":…,"message":…}}`.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(ErrorBody(code: code, message: message))) ?? Data()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// 400: the body is not the JSON `/infer` takes.
+    static func malformedJSON(_ message: String) -> Self { Self(status: .badRequest, code: "malformed_json", message: message) }
+    /// 400: a value that is not a number.
+    static func invalidValue(_ message: String) -> Self { Self(status: .badRequest, code: "invalid_value", message: message) }
+    /// 400: neither `input` nor `inputs`, or both, or no rows.
+    static func missingInput(_ message: String) -> Self { Self(status: .badRequest, code: "missing_input", message: message) }
+    /// 400: a row of the wrong width.
+    static func wrongLength(_ message: String) -> Self { Self(status: .badRequest, code: "wrong_length", message: message) }
+    /// 400: NaN or infinity.
+    static func notFinite(_ message: String) -> Self { Self(status: .badRequest, code: "not_finite", message: message) }
+    /// 400: outside what fixed point can represent exactly.
+    static func outOfRange(_ message: String) -> Self { Self(status: .badRequest, code: "out_of_range", message: message) }
+    /// 400: more rows than `max_rows_per_request`.
+    static func tooManyRows(_ message: String) -> Self { Self(status: .badRequest, code: "too_many_rows", message: message) }
+    /// 404: no such model.
+    static func unknownModel(_ message: String) -> Self { Self(status: .notFound, code: "unknown_model", message: message) }
+    /// 413: body over `max_body_bytes`.
+    static func bodyTooLarge(_ limit: Int) -> Self {
+        Self(status: .contentTooLarge, code: "body_too_large", message: "request body exceeds \(limit) bytes")
+    }
+    /// 503: too few backends answered.
+    static func backendsUnavailable(_ message: String) -> Self {
+        Self(status: .serviceUnavailable, code: "backends_unavailable", message: message, retryAfter: 1)
+    }
+    /// 504: the request's deadline passed.
+    static func deadlineExceeded(_ message: String) -> Self { Self(status: .gatewayTimeout, code: "deadline_exceeded", message: message) }
+}

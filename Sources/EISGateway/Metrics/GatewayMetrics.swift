@@ -1,0 +1,48 @@
+public import Prometheus
+import CoreMetrics
+
+/// The gateway's metrics in its own Prometheus registry, rendered at `/metrics`.
+///
+/// Labels are bounded: model and backend names come from the config, codes from a fixed set.
+public struct GatewayMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    /// Creates metrics over a registry.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    /// One client request's outcome.
+    func recordRequest(model: String, code: Int, duration: Duration) {
+        Counter(label: "eis_requests_total", dimensions: [("model", model), ("code", String(code))], factory: factory).increment()
+        Timer(label: "eis_request_duration_seconds", dimensions: [("model", model)], factory: factory)
+            .recordNanoseconds(duration.wholeNanoseconds)
+    }
+
+    /// One backend call's outcome (`ok` or a `BackendError.shortDescription`).
+    func recordBackendCall(backend: String, outcome: String, duration: Duration) {
+        Counter(label: "eis_backend_requests_total", dimensions: [("backend", backend), ("outcome", outcome)], factory: factory).increment()
+        Timer(label: "eis_backend_request_duration_seconds", dimensions: [("backend", backend)], factory: factory)
+            .recordNanoseconds(duration.wholeNanoseconds)
+    }
+
+    /// Whether a backend is currently usable (1) or not (0).
+    func setBackendUp(_ backend: String, _ up: Bool) {
+        Gauge(label: "eis_backend_up", dimensions: [("backend", backend)], factory: factory).record(up ? 1 : 0)
+    }
+
+    /// The Prometheus text exposition.
+    func render() -> [UInt8] { registry.emitToBuffer() }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating at `Int64.max`.
+    var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled &+ attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,129 @@
+import EISCore
+public import Hummingbird
+public import Logging
+import Foundation
+import NIOCore
+
+/// The reference share server: computes `W_enc · x_i mod 2^64` for shares it receives.
+///
+/// Routes:
+/// - `POST /v1/share`: native protocol (docs/PROTOCOL.md);
+/// - `GET /v1/models/{name}`: `ModelDescription` JSON;
+/// - `GET /healthz`: `{"status":"ok"}`;
+/// - `GET /metrics`: Prometheus text.
+///
+/// It logs request outcomes and sizes, never share values.
+public struct ShareServer: Sendable {
+    /// The process settings.
+    public let configuration: ShareServerConfiguration
+    /// The loaded model.
+    public let model: ServedModel
+    /// Metrics rendered at `/metrics`.
+    public let metrics: ServerMetrics
+    private let kernels = KernelRunner()
+    private let logger: Logger
+
+    /// Creates a server over a loaded model.
+    public init(configuration: ShareServerConfiguration, model: ServedModel, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+        self.configuration = configuration
+        self.model = model
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Loads the model named in `configuration` and creates the server.
+    public init(configuration: ShareServerConfiguration, logger: Logger) throws {
+        let model = try ServedModel(
+            name: configuration.modelName, path: configuration.modelPath,
+            weightFractionBits: configuration.weightFractionBits)
+        self.init(configuration: configuration, model: model, logger: logger)
+    }
+
+    /// The routes, for in-process tests and for `makeApplication`.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post(RouterPath(stringLiteral: ShareProtocol.path)) { request, _ in
+            try await self.handleShare(request)
+        }
+        router.get("/v1/models/:name") { _, context in
+            let name = try context.parameters.require("name")
+            guard name == self.model.name else {
+                throw ServerError(status: .notFound, code: "unknown_model", message: "no model named '\(name)'")
+            }
+            return try Self.json(self.model.description)
+        }
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+        }
+        return router
+    }
+
+    /// The Hummingbird application bound to the configured address.
+    ///
+    /// - Parameter onListening: called once with the bound port (useful when the port is 0).
+    public func makeApplication(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "eis-server"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    private func handleShare(_ request: Request) async throws -> Response {
+        let start = ContinuousClock.now
+        var modelLabel = model.name
+        do {
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+            } catch is NIOTooManyBytesError {
+                throw ServerError(status: .contentTooLarge, code: "body_too_large",
+                                  message: "request body exceeds \(configuration.maxBodyBytes) bytes")
+            }
+            let decoded = body.withUnsafeReadableBytes { raw in
+                Result { () throws(ProtocolError) in try ShareRequest(decoding: raw, limits: configuration.limits) }
+            }
+            let shareRequest: ShareRequest
+            switch decoded {
+            case .success(let value): shareRequest = value
+            case .failure(let error): throw ServerError.from(error)
+            }
+            guard shareRequest.model == model.name else {
+                modelLabel = "unknown"
+                throw ServerError(status: .notFound, code: "unknown_model", message: "no model named '\(shareRequest.model)'")
+            }
+            guard let layer = model.layers[shareRequest.layer] else {
+                throw ServerError(status: .notFound, code: "unknown_layer",
+                                  message: "model '\(model.name)' has no layer '\(shareRequest.layer)'")
+            }
+            guard shareRequest.shares.columns == layer.weights.matrix.columns else {
+                throw ServerError(status: .badRequest, code: "wrong_width",
+                                  message: "layer '\(layer.name)' takes \(layer.weights.matrix.columns) columns, got \(shareRequest.shares.columns)")
+            }
+            let partials = await kernels.multiply(shareRequest.shares, by: layer.weights)
+            let bytes = ShareResponse(arithmetic: shareRequest.arithmetic, partials: partials).encoded()
+            metrics.recordRequest(model: modelLabel, code: 200, duration: .now - start)
+            return Response(status: .ok, headers: [.contentType: ShareProtocol.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        } catch let error as ServerError {
+            metrics.recordRequest(model: modelLabel, code: Int(error.status.code), duration: .now - start)
+            logger.debug("share request refused", metadata: ["code": "\(error.code)"])
+            throw error
+        }
+    }
+
+    private static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

@@ -1,0 +1,45 @@
+public import EISCore
+
+/// Settings of one `eis-server` process.
+public struct ShareServerConfiguration: Sendable {
+    /// Path of the safetensors model file.
+    public var modelPath: String
+    /// Name the model is served under; defaults to the file name without extension.
+    public var modelName: String
+    /// Address to bind; `127.0.0.1` by default.
+    public var host: String
+    /// Port to bind; 0 picks a free one (printed at start).
+    public var port: Int
+    /// Fractional bits `fw` of the encoded weights (default 26, see README "Fixed point").
+    public var weightFractionBits: Int
+    /// Largest request body accepted, in bytes (default 64 MiB).
+    public var maxBodyBytes: Int
+    /// Dimension limits checked before any allocation.
+    public var limits: ShareLimits
+
+    /// Creates a configuration with documented defaults.
+    public init(
+        modelPath: String,
+        modelName: String? = nil,
+        host: String = "127.0.0.1",
+        port: Int = 9101,
+        weightFractionBits: Int = Defaults.weightFractionBits,
+        maxBodyBytes: Int = 64 << 20,
+        limits: ShareLimits = ShareLimits()
+    ) {
+        self.modelPath = modelPath
+        self.modelName = modelName ?? Self.defaultName(forModelAt: modelPath)
+        self.host = host
+        self.port = port
+        self.weightFractionBits = weightFractionBits
+        self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
+    }
+
+    /// The file name without directory and extension: `models/demo.safetensors` → `demo`.
+    public static func defaultName(forModelAt path: String) -> String {
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        if let dot = file.lastIndex(of: "."), dot != file.startIndex { return String(file[..<dot]) }
+        return file
+    }
+}

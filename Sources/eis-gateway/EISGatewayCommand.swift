@@ -1,0 +1,63 @@
+import ArgumentParser
+import CurlTransport
+import EISBackend
+import EISGateway
+import Foundation
+import Hummingbird
+import Logging
+
+/// `eis-gateway`: the client-side privacy gateway.
+@main
+struct EISGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eis-gateway",
+        abstract: "Serve POST /infer on localhost; split every input into shares sent to independent servers."
+    )
+
+    @Option(help: "Configuration file (TOML).")
+    var config: String = "gateway.conf"
+
+    @Flag(name: .customLong("check-config"), help: "Validate the configuration and exit: 0 if valid, 1 with the reasons if not.")
+    var checkConfig = false
+
+    func run() async throws {
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try GatewayConfiguration(contentsOfFile: config)
+        } catch {
+            FileHandle.standardError.write(Data("eis-gateway: \(config): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if checkConfig {
+            print("eis-gateway: \(config): configuration is valid")
+            return
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "eis-gateway")
+        let launcher = LocalServerLauncher(serverBinary: configuration.serverBinary, logger: logger)
+        let client = CurlHTTPClient()
+        defer {
+            launcher.stopAll()
+            client.shutdown()
+        }
+        do {
+            let resolved = try await launcher.launchAll(in: configuration)
+            let gateway = try Gateway(configuration: resolved, registry: .standard, client: client, logger: logger)
+            await gateway.verifyBackends(timeout: .seconds(10))
+            let app = gateway.makeApplication { port in
+                logger.notice("eis-gateway listening", metadata: ["address": "http://\(resolved.listenHost):\(port)"])
+            }
+            try await app.runService()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            logger.critical("eis-gateway cannot start", metadata: ["reason": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import EISCore
+import EISServer
+import Foundation
+import Hummingbird
+import Logging
+
+/// `eis-server`: the reference share server.
+@main
+struct EISServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eis-server",
+        abstract: "Serve one model's linear layers to EIS gateways: computes W·x_i mod 2^64 on shares."
+    )
+
+    @Option(help: "Safetensors file with nn.Linear layers (<layer>.weight [out, in]).")
+    var model: String
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free port).")
+    var listen: String = "127.0.0.1:9101"
+
+    @Option(help: "Name to serve the model under (default: the file name without extension).")
+    var name: String?
+
+    @Option(name: .customLong("weight-frac-bits"), help: "Fractional bits fw of the encoded weights.")
+    var weightFractionBits: Int = Defaults.weightFractionBits
+
+    @Flag(name: .customLong("exit-with-parent"), help: "Exit when the launching process dies (used by eis-gateway for local backends).")
+    var exitWithParent = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...62).contains(weightFractionBits) else { throw ValidationError("--weight-frac-bits must be in 0...62") }
+        guard Self.parse(listen: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "eis-server")
+        guard let (host, port) = Self.parse(listen: listen) else { throw ValidationError("bad --listen") }
+        let configuration = ShareServerConfiguration(
+            modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits)
+        let server: ShareServer
+        do {
+            server = try ShareServer(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot load model", metadata: ["path": "\(model)", "reason": "\(error)"])
+            throw ExitCode(1)
+        }
+        let summary = server.model.description.layers
+            .map { "\($0.name) \($0.inputs)→\($0.outputs) sha256=\($0.sha256.prefix(12))…" }
+            .joined(separator: ", ")
+        let app = server.makeApplication { boundPort in
+            // One line on stdout, flushed, that launchers (the gateway, tests) wait for.
+            let line = "eis-server: serving model '\(configuration.modelName)' [\(summary)] fw=\(configuration.weightFractionBits) on \(host):\(boundPort)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        if exitWithParent {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                group.addTask { await Self.waitForParentToDie() }
+                _ = try await group.next()
+                group.cancelAll()
+            }
+        } else {
+            try await app.runService()
+        }
+    }
+
+    /// Returns once this process has been re-parented, i.e. its launcher is gone.
+    static func waitForParentToDie() async {
+        let parent = getppid()
+        while getppid() == parent {
+            try? await Task.sleep(for: .milliseconds(250))
+            if Task.isCancelled { return }
+        }
+    }
+
+    /// Splits `HOST:PORT`; IPv6 hosts go in brackets (`[::1]:9101`).
+    static func parse(listen: String) -> (String, Int)? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+}
