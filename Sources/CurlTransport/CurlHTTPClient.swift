@@ -80,9 +80,14 @@ public final class CurlHTTPClient: Sendable {
         io.shutdown()
     }
 
-    /// Rejects requests that curl would misinterpret: NUL in the URL (C strings end there), and header
-    /// fields whose CR/LF/NUL would let a value inject extra headers or split the request.
+    /// Rejects requests that curl would misinterpret: a URL without an explicit http(s) scheme (curl
+    /// would guess one) or with NUL (C strings end there), and header fields whose CR/LF/NUL would let a
+    /// value inject extra headers or split the request.
     private static func validate(_ request: HTTPClientRequest) throws(TransportError) {
+        let scheme = request.url.prefix(8).lowercased()
+        guard scheme.hasPrefix("http://") || scheme.hasPrefix("https://") else {
+            throw .badURL
+        }
         if request.url.utf8.contains(0) {
             throw .badURL
         }

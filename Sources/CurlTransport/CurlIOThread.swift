@@ -71,11 +71,6 @@ final class CurlIOThread: Sendable {
         lastID.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    /// Whether `shutdown()` ran (or the thread failed to start curl).
-    var isStopped: Bool {
-        state.withLock { $0.stoppedWith != nil }
-    }
-
     // MARK: Called from tasks (never touch curl beyond a wakeup)
 
     /// Registers the continuation and queues the request, or resumes at once if stopped or cancelled.

@@ -9,7 +9,10 @@ import Synchronization
 final class MultiDriver {
     /// Upper bound on one curl_multi_poll wait. Wakeups normally end the wait early; the bound only
     /// guarantees the inbox is looked at even if a wakeup were lost.
-    private static let pollMilliseconds: Int32 = 250
+    private static let pollMilliseconds = 250
+    /// How long past its deadline a transfer may stay before `expireOverdueTransfers` ends it. Normally
+    /// curl's own CURLOPT_TIMEOUT_MS fires first (with its detailed message); the grace keeps it that way.
+    private static let deadlineGrace = Duration.milliseconds(10)
     /// Easy handles kept for reuse; more than this are freed when their transfer ends.
     private static let freeListLimit = 32
 
@@ -19,6 +22,9 @@ final class MultiDriver {
     private var transfersByID: [UInt64: Transfer] = [:]
     private var transfersByHandle: [UnsafeMutableRawPointer: Transfer] = [:]
     private var freeHandles: [EasyHandle] = []
+    /// No attached transfer is overdue before this instant, so `expireOverdueTransfers` can skip its
+    /// scan until then. Only ever too early (when the transfer that set it finished), never too late.
+    private var nextExpiryCheck: ContinuousClock.Instant?
 
     /// Takes ownership of `multi` and applies the connection-cache limits.
     init(multi: UnsafeMutableRawPointer, inbox: CurlIOThread) {
@@ -47,13 +53,45 @@ final class MultiDriver {
                 CurlIOThread.logger.error("curl_multi_perform failed", metadata: ["code": "\(performCode.rawValue)"])
             }
             collectCompletions()
-            let pollCode = curl_multi_poll(multi, nil, 0, Self.pollMilliseconds, nil)
+            let wait = expireOverdueTransfers()
+            let pollCode = curl_multi_poll(multi, nil, 0, wait, nil)
             if pollCode != CURLM_OK {
                 CurlIOThread.logger.error("curl_multi_poll failed", metadata: ["code": "\(pollCode.rawValue)"])
                 // Avoid a hot loop if polling keeps failing; this is our own thread, not a Swift one.
                 usleep(10_000)
             }
         }
+    }
+
+    /// Enforces deadlines that curl's timeout cannot: curl does not run CURLOPT_TIMEOUT_MS for a transfer
+    /// still queued for a free connection (CURLMOPT_MAX_HOST_CONNECTIONS), so such a transfer could
+    /// outlive its deadline. Returns how long the next poll may wait so the earliest deadline is met.
+    private func expireOverdueTransfers() -> Int32 {
+        let now = ContinuousClock.now
+        if let next = nextExpiryCheck, next > now {
+            return Int32(min(Self.pollMilliseconds, (next - now).wholeMillisecondsRoundedUp))
+        }
+        var earliest: ContinuousClock.Instant?
+        var overdue: [Transfer] = []
+        for transfer in transfersByID.values {
+            let cutoff = transfer.deadline + Self.deadlineGrace
+            if cutoff <= now {
+                overdue.append(transfer)
+            } else {
+                earliest = min(earliest ?? cutoff, cutoff)
+            }
+        }
+        nextExpiryCheck = earliest
+        for transfer in overdue {
+            detach(transfer.id)
+            let error = TransportError.deadlineExceeded.with(
+                curlCode: nil,
+                message: "deadline passed before curl finished the transfer"
+            )
+            inbox.complete(transfer.id, with: .failure(error))
+        }
+        guard let earliest else { return Int32(Self.pollMilliseconds) }
+        return Int32(min(Self.pollMilliseconds, (earliest - now).wholeMillisecondsRoundedUp))
     }
 
     /// Detaches everything and frees curl state; callers were already failed by `shutdown()`.
@@ -107,6 +145,8 @@ final class MultiDriver {
         }
         transfersByID[submission.id] = transfer
         transfersByHandle[easy.handle] = transfer
+        let cutoff = submission.deadline + Self.deadlineGrace
+        nextExpiryCheck = min(nextExpiryCheck ?? cutoff, cutoff)
     }
 
     /// Reads every finished transfer and resumes its caller.
@@ -154,7 +194,7 @@ final class MultiDriver {
         return error
     }
 
-    /// Detaches a cancelled transfer; its caller was already resumed by `CurlIOThread.cancel`.
+    /// Detaches a transfer from curl without resuming its caller (cancellation already did, or the caller does).
     private func detach(_ id: UInt64) {
         guard let transfer = transfersByID.removeValue(forKey: id) else { return }
         transfersByHandle[transfer.easy.handle] = nil

@@ -184,7 +184,8 @@ final class Transfer {
             return false
         }
         var line = Substring(String(decoding: data, as: UTF8.self))
-        while let last = line.last, last == "\r" || last == "\n" {
+        // "\r\n" is one Character in Swift, so compare by newline-ness rather than to "\r" or "\n".
+        while let last = line.last, last.isNewline {
             line = line.dropLast()
         }
         if line.hasPrefix("HTTP/") {

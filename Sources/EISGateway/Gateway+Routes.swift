@@ -75,15 +75,37 @@ extension Gateway {
 
     /// Decodes the `/infer` body, turning decoder errors into the right 400.
     private static func decode(_ body: ByteBuffer) throws(GatewayError) -> InferRequest {
+        let data = Data(body.readableBytesView)
         do {
-            return try JSONDecoder().decode(InferRequest.self, from: Data(body.readableBytesView))
+            return try JSONDecoder().decode(InferRequest.self, from: data)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw .invalidValue("\(Self.path(context.codingPath)): expected a number")
-        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            // A number token that does not fit a Double (e.g. 1e999) lands here.
-            throw .notFinite("\(Self.path(context.codingPath)): not a finite number")
+            guard let last = context.codingPath.last else {
+                throw .malformedJSON("the body must be a JSON object such as {\"input\": [numbers]}")
+            }
+            let expected = switch last.stringValue {
+            case _ where last.intValue != nil: "a number"
+            case "model": "a string"
+            case "input": "an array of numbers"
+            default: "an array of arrays of numbers"
+            }
+            throw .invalidValue("\(Self.path(context.codingPath)): expected \(expected)")
         } catch {
+            // The decoder reports a number too large for a Double (1e999) as invalid JSON without
+            // saying why; JSONSerialization does say, so ask it on this (rare) error path.
+            if Self.hasUnrepresentableNumber(data) {
+                throw .notFinite("a number is too large to be finite (such as 1e999)")
+            }
             throw .malformedJSON("the body is not valid JSON of the form {\"input\": [finite numbers]}")
+        }
+    }
+
+    private static func hasUnrepresentableNumber(_ data: Data) -> Bool {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+            return false
+        } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
+            return reason.contains("not representable")
         }
     }
 

@@ -50,7 +50,8 @@ struct EISGatewayCommand: AsyncParsableCommand {
             let gateway = try Gateway(configuration: resolved, registry: .standard, client: client, logger: logger)
             await gateway.verifyBackends(timeout: .seconds(10))
             let app = gateway.makeApplication { port in
-                logger.notice("eis-gateway listening", metadata: ["address": "http://\(resolved.listenHost):\(port)"])
+                // One line on stdout that launchers (tests, eis-bench) wait for.
+                FileHandle.standardOutput.write(Data("eis-gateway: listening on \(resolved.listenHost):\(port)\n".utf8))
             }
             try await app.runService()
         } catch let error as ExitCode {

@@ -61,7 +61,10 @@ public struct ShareRequest: Sendable, Equatable {
         let layerLength = Int(WireFormat.read(UInt16.self, from: raw, at: 18))
         try limits.check(rows: rows, columns: columns)
         let payloadStart = header + modelLength + layerLength
-        let expected = payloadStart + rows * columns * 8
+        // check() bounded rows × columns; the byte count can still overflow with custom limits.
+        let (payloadBytes, overflow) = (rows * columns).multipliedReportingOverflow(by: 8)
+        let (expected, sumOverflow) = payloadStart.addingReportingOverflow(payloadBytes)
+        guard !overflow, !sumOverflow else { throw .tooLarge("\(rows)×\(columns) elements overflow the message size") }
         guard raw.count == expected else {
             throw .malformed("request is \(raw.count) bytes; its header announces \(expected)")
         }

@@ -39,7 +39,10 @@ public struct ShareResponse: Sendable, Equatable {
         let rows = Int(WireFormat.read(UInt32.self, from: raw, at: 8))
         let columns = Int(WireFormat.read(UInt32.self, from: raw, at: 12))
         try limits.check(rows: rows, columns: columns)
-        let expected = header + rows * columns * 8
+        // check() bounded rows × columns; the byte count can still overflow with custom limits.
+        let (payloadBytes, overflow) = (rows * columns).multipliedReportingOverflow(by: 8)
+        let (expected, sumOverflow) = header.addingReportingOverflow(payloadBytes)
+        guard !overflow, !sumOverflow else { throw .tooLarge("\(rows)×\(columns) elements overflow the message size") }
         guard raw.count == expected else { throw .malformed("response is \(raw.count) bytes; its header announces \(expected)") }
         self.arithmetic = arithmetic
         self.partials = Matrix(rows: rows, columns: columns, elements: WireFormat.readElements(rows * columns, from: raw, at: header))

@@ -1,37 +1,52 @@
 import COpenSSL
+import Synchronization
 
 /// A cryptographically secure random number generator backed by OpenSSL's `RAND_bytes`.
 ///
 /// Shares are only as private as their randomness (DESIGN.md, invariant 2), so production code
-/// draws every mask from this generator. It refills a small buffer in one `RAND_bytes` call
-/// instead of calling OpenSSL per word: one call costs far more than copying 8 bytes.
-/// It is a value type; give each task its own instance rather than sharing one.
+/// draws every mask from this generator. Words come from a buffer refilled by one `RAND_bytes`
+/// call, because one call costs far more than copying 8 bytes. The buffer lives in a shared,
+/// lock-guarded box: copies of a `SecureRandom` draw from the same stream and so never hand out
+/// the same word twice (a value-type buffer would, and two sharings with a repeated mask leak
+/// the difference of their inputs).
 public struct SecureRandom: RandomNumberGenerator, Sendable {
-    private var buffer: [UInt64]
-    private var next_: Int
+    private let source: Source
 
     /// Creates a generator; the first refill happens on first use.
     public init() {
-        buffer = [UInt64](repeating: 0, count: 512)
-        next_ = buffer.count
+        source = Source()
     }
 
     /// Returns 64 uniformly random bits.
     public mutating func next() -> UInt64 {
-        if next_ == buffer.count { refill() }
-        defer { next_ += 1 }
-        return buffer[next_]
+        source.next()
     }
 
-    private mutating func refill() {
-        buffer.withUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            // RAND_bytes only fails when the OS entropy source is broken; sending shares made of
-            // weak randomness would silently void the product's guarantee, so stop instead.
-            guard RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(raw.count)) == 1 else {
-                fatalError("RAND_bytes failed: the system CSPRNG is unavailable")
+    /// The buffered stream; its state is guarded by the Mutex.
+    private final class Source: Sendable {
+        private struct Buffer {
+            var words = [UInt64](repeating: 0, count: 512)
+            var index = 512
+        }
+
+        private let buffer = Mutex(Buffer())
+
+        func next() -> UInt64 {
+            buffer.withLock { state in
+                if state.index == state.words.count {
+                    state.words.withUnsafeMutableBytes { raw in
+                        guard let base = raw.baseAddress else { return }
+                        // RAND_bytes fails only when the OS entropy source is broken; shares made
+                        // of weak randomness would silently void the product's guarantee, so stop.
+                        guard RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(raw.count)) == 1 else {
+                            fatalError("RAND_bytes failed: the system CSPRNG is unavailable")
+                        }
+                    }
+                    state.index = 0
+                }
+                defer { state.index += 1 }
+                return state.words[state.index]
             }
         }
-        next_ = 0
     }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import Synchronization
+
+/// A child process that announces its port on its first stdout line (`… on HOST:PORT`).
+///
+/// `eis-server` and `eis-gateway` both print such a line once they listen, so launchers (the
+/// gateway's local backends, tests, the benchmark) bind port 0 and never race for ports.
+public final class ChildProcess: Sendable {
+    /// The port the child reported.
+    public let port: Int
+    /// Its process id.
+    public let pid: Int32
+    private let process: Process
+
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+        self.pid = process.processIdentifier
+    }
+
+    /// Starts `executable` and waits for its port line.
+    ///
+    /// - Throws: `LaunchError` when it cannot start, exits, or stays silent past `timeout`
+    ///   (the child is then stopped).
+    public static func start(executable: String, arguments: [String], timeout: Duration = .seconds(30)) async throws -> ChildProcess {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw LaunchError(message: "no executable at \(executable) (build it with `swift build`)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        let reader = PortLineReader()
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            reader.consume(data)
+        }
+        process.terminationHandler = { _ in reader.finish() }
+        do { try process.run() } catch {
+            throw LaunchError(message: "cannot start \(executable): \(error.localizedDescription)")
+        }
+        guard let port = try await reader.port(timeout: timeout) else {
+            let child = ChildProcess(process: process, port: 0)
+            child.stop()
+            throw LaunchError(message: "\(executable) exited or did not report its port within \(timeout) (see its log above)")
+        }
+        return ChildProcess(process: process, port: port)
+    }
+
+    /// Whether the child is still running.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Stops the child: SIGTERM, then SIGKILL after `grace`. Blocks the calling thread until it
+    /// exits, so call it from a plain thread or at shutdown, not in a request path.
+    public func stop(grace: Duration = .seconds(5)) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning { kill() }
+    }
+
+    /// Sends SIGKILL and waits for the exit (fault-injection in tests).
+    public func kill() {
+        Foundation.kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends a signal without waiting.
+    public func signal(_ number: Int32) {
+        Foundation.kill(pid, number)
+    }
+
+    /// Waits for the child to exit and returns its status.
+    public func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// A child process that could not be started.
+public struct LaunchError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public let message: String
+    public var description: String { message }
+}
+
+/// Collects a child's stdout until the first line ending in `:PORT` arrives.
+final class PortLineReader: Sendable {
+    private struct State {
+        var buffer = Data()
+        var port: Int?
+        var finished = false
+        var waiter: CheckedContinuation<Int?, Never>?
+    }
+
+    // Guarded by the Mutex; the continuation is taken out under the lock and resumed outside it.
+    private let state = Mutex(State())
+
+    func consume(_ data: Data) {
+        let (waiter, port): (CheckedContinuation<Int?, Never>?, Int?) = state.withLock { state in
+            guard state.port == nil else { return (nil, nil) }
+            state.buffer.append(data)
+            guard let newline = state.buffer.firstIndex(of: UInt8(ascii: "\n")) else { return (nil, nil) }
+            let line = String(decoding: state.buffer[..<newline], as: UTF8.self)
+            guard let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...]) else { return (nil, nil) }
+            state.port = port
+            defer { state.waiter = nil }
+            return (state.waiter, port)
+        }
+        waiter?.resume(returning: port)
+    }
+
+    func finish() {
+        let (waiter, port) = state.withLock { state in
+            state.finished = true
+            defer { state.waiter = nil }
+            return (state.waiter, state.port)
+        }
+        waiter?.resume(returning: port)
+    }
+
+    func port(timeout: Duration) async throws -> Int? {
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let ready: Int?? = self.state.withLock { state in
+                        if state.port != nil || state.finished { return .some(state.port) }
+                        state.waiter = continuation
+                        return .none
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                self.finish()
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}

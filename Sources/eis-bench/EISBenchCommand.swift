@@ -1,0 +1,129 @@
+import ArgumentParser
+import CurlTransport
+import EISCore
+import EISGateway
+import Foundation
+
+/// `eis-bench`: latency and throughput of the gateway against the unprotected baseline.
+@main
+struct EISBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eis-bench",
+        abstract: "Measure p50/p99 and requests/s: the gateway with two local backends vs. a direct call to one eis-server.",
+        discussion: """
+            Starts two eis-server processes and an eis-gateway in front of them (all on 127.0.0.1, free \
+            ports), then for each concurrency runs every scenario side by side for the same duration:
+              gateway  POST /infer with one 256-value JSON input (encode, share, 2 backends, recombine)
+              direct   POST /v1/share to one eis-server with the unshared encoded input (no privacy)
+            Run it in release mode: swift run -c release eis-bench
+            """
+    )
+
+    @Option(help: "Comma-separated concurrency levels.")
+    var concurrency: String = "1,16"
+
+    @Option(help: "Seconds of measurement per scenario and level.")
+    var seconds: Double = 5
+
+    @Option(help: "Seconds of warm-up per scenario and level (not measured).")
+    var warmup: Double = 1
+
+    @Option(help: "Model file (default: models/demo.safetensors).")
+    var model: String = "models/demo.safetensors"
+
+    @Flag(help: "Print one JSON object per scenario and level instead of the table.")
+    var json = false
+
+    func run() async throws {
+        let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--concurrency needs positive integers") }
+        let directory = URL(fileURLWithPath: LocalServerLauncher.siblingServerBinary()).deletingLastPathComponent().path
+        let modelPath = URL(fileURLWithPath: model).standardized.path
+        let layer = try Self.onlyLayer(in: modelPath)
+
+        var children = [ChildProcess]()
+        let client = CurlHTTPClient()
+        defer {
+            for child in children.reversed() { child.stop() }
+            client.shutdown()
+        }
+        for _ in 0..<2 {
+            children.append(try await ChildProcess.start(
+                executable: directory + "/eis-server",
+                arguments: ["--model", modelPath, "--listen", "127.0.0.1:0", "--log-level", "warning"]))
+        }
+        let config = """
+            [gateway]
+            listen = "127.0.0.1:0"
+            log_level = "warning"
+            [[models]]
+            name = "bench"
+            path = "\(modelPath)"
+            layer = "\(layer.name)"
+            [[models.backends]]
+            url = "http://127.0.0.1:\(children[0].port)"
+            trust_domain = "a"
+            remote_model = "\(ShareServerName.of(modelPath))"
+            [[models.backends]]
+            url = "http://127.0.0.1:\(children[1].port)"
+            trust_domain = "b"
+            remote_model = "\(ShareServerName.of(modelPath))"
+            """
+        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("eis-bench-\(getpid()).conf")
+        try config.write(to: configURL, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: configURL) }
+        children.append(try await ChildProcess.start(executable: directory + "/eis-gateway", arguments: ["--config", configURL.path]))
+
+        let scenarios = try Self.scenarios(layer: layer, modelName: ShareServerName.of(modelPath),
+                                           gatewayPort: children[2].port, serverPort: children[0].port)
+        let runner = LoadRunner(client: client)
+        var results = [Measurement]()
+        for level in levels {
+            for scenario in scenarios {
+                let measured = await runner.run(scenario, concurrency: level, warmup: .seconds(warmup), duration: .seconds(seconds))
+                results.append(measured)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    print(String(decoding: try encoder.encode(measured), as: UTF8.self))
+                }
+            }
+        }
+        if !json { print(Report.table(results)) }
+    }
+
+    /// The model file's only layer (the benchmark measures one linear layer).
+    static func onlyLayer(in path: String) throws -> LinearLayer {
+        let layers = try LinearLayer.layers(in: try SafetensorsFile(contentsOf: path))
+        guard layers.count == 1, let layer = layers.values.first else {
+            throw ValidationError("\(path) must hold exactly one linear layer, has \(layers.count)")
+        }
+        return layer
+    }
+
+    /// The gateway request and the unprotected direct request, for the same random input.
+    static func scenarios(layer: LinearLayer, modelName: String, gatewayPort: Int, serverPort: Int) throws -> [Scenario] {
+        var generator = SystemRandomNumberGenerator()
+        let x = (0..<layer.inputs).map { _ in Double.random(in: -1...1, using: &generator) }
+        let gatewayBody = Array(try JSONEncoder().encode(["input": x]))
+        let encoded = try FixedPointCodec(fractionBits: Defaults.inputFractionBits).encode(x)
+        let direct = ShareRequest(model: modelName, layer: layer.name, inputFractionBits: UInt8(Defaults.inputFractionBits),
+                                  shares: Matrix(rows: 1, columns: layer.inputs, elements: encoded))
+        return [
+            Scenario(name: "gateway", request: HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(gatewayPort)/infer",
+                headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),
+            Scenario(name: "direct", request: HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(serverPort)\(ShareProtocol.path)",
+                headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: direct.encoded())),
+        ]
+    }
+}
+
+/// The name `eis-server` gives a model file by default.
+enum ShareServerName {
+    static func of(_ path: String) -> String {
+        let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return file
+    }
+}

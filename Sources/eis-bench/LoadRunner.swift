@@ -1,0 +1,61 @@
+import CurlTransport
+
+/// Closed-loop load: `concurrency` workers each send, wait for the answer, and send again.
+struct LoadRunner: Sendable {
+    let client: CurlHTTPClient
+
+    /// Sends `scenario.request` for `duration` after `warmup`, from `concurrency` workers.
+    func run(_ scenario: Scenario, concurrency: Int, warmup: Duration, duration: Duration) async -> Measurement {
+        _ = await drive(scenario, concurrency: concurrency, until: .now + warmup)
+        let start = ContinuousClock.now
+        let results = await drive(scenario, concurrency: concurrency, until: start + duration)
+        let elapsed = ContinuousClock.now - start
+        var latencies = results.flatMap(\.latencies).sorted()
+        if latencies.isEmpty { latencies = [0] }
+        let failures = results.reduce(0) { $0 + $1.failures }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return Measurement(
+            name: scenario.name, concurrency: concurrency, requests: latencies.count, failures: failures,
+            p50_ms: Self.percentile(latencies, 0.50), p99_ms: Self.percentile(latencies, 0.99),
+            rps: Double(latencies.count) / seconds)
+    }
+
+    private struct WorkerResult: Sendable {
+        var latencies: [Double] = []
+        var failures = 0
+    }
+
+    private func drive(_ scenario: Scenario, concurrency: Int, until end: ContinuousClock.Instant) async -> [WorkerResult] {
+        await withTaskGroup(of: WorkerResult.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var result = WorkerResult()
+                    while ContinuousClock.now < end {
+                        let sent = ContinuousClock.now
+                        do {
+                            let response = try await client.execute(scenario.request, deadline: sent + .seconds(10))
+                            if response.status == 200 {
+                                let latency = ContinuousClock.now - sent
+                                result.latencies.append(Double(latency.components.attoseconds) * 1e-15 + Double(latency.components.seconds) * 1e3)
+                            } else {
+                                result.failures += 1
+                            }
+                        } catch {
+                            result.failures += 1
+                        }
+                    }
+                    return result
+                }
+            }
+            var all = [WorkerResult]()
+            for await result in group { all.append(result) }
+            return all
+        }
+    }
+
+    /// Nearest-rank percentile of sorted values.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+}

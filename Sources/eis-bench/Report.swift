@@ -1,0 +1,32 @@
+/// The human-readable table, with the gateway/direct ratios per concurrency.
+enum Report {
+    static func table(_ results: [Measurement]) -> String {
+        var lines = ["scenario   conc   requests  failures    p50 ms    p99 ms       req/s"]
+        for m in results {
+            lines.append(pad(m.name, 9) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
+                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12))
+        }
+        lines.append("")
+        lines.append("ratio gateway/direct   conc   p50     p99     req/s")
+        for level in Set(results.map(\.concurrency)).sorted() {
+            guard let g = results.first(where: { $0.name == "gateway" && $0.concurrency == level }),
+                  let d = results.first(where: { $0.name == "direct" && $0.concurrency == level }) else { continue }
+            lines.append(pad("", 20) + lpad("\(level)", 7) + lpad(fmt(g.p50_ms / d.p50_ms, 2), 7)
+                         + lpad(fmt(g.p99_ms / d.p99_ms, 2), 8) + lpad(fmt(g.rps / d.rps, 2), 8))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func fmt(_ value: Double, _ decimals: Int) -> String {
+        guard value.isFinite else { return "-" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        var text = "\(rounded)"
+        if decimals == 0, text.hasSuffix(".0") { text.removeLast(2) }
+        return text
+    }
+
+    private static func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+    private static func lpad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+}

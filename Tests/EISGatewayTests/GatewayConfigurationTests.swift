@@ -1,0 +1,346 @@
+import EISGateway
+import Foundation
+import Testing
+
+/// Reading and validating gateway.conf.
+@Suite struct GatewayConfigurationTests {
+    /// The problems a TOML text is refused with (empty when it is accepted).
+    static func problems(_ toml: String) -> [String] {
+        do throws(ConfigurationError) {
+            _ = try GatewayConfiguration(toml: toml, baseDirectory: "/etc/eis")
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    /// A valid configuration with `extra…` lines added to each table.
+    static func validTOML(gateway: String = "", model: String = "", backendA: String = "", backendB: String = "") -> String {
+        """
+        [gateway]
+        listen = "127.0.0.1:8080"
+        \(gateway)
+
+        [[models]]
+        name = "demo"
+        path = "models/demo.safetensors"
+        \(model)
+
+          [[models.backends]]
+          name = "a"
+          url = "http://a.example:9101"
+          trust_domain = "operator-a"
+          \(backendA)
+
+          [[models.backends]]
+          name = "b"
+          url = "https://b.example:9101"
+          trust_domain = "operator-b"
+          \(backendB)
+        """
+    }
+
+    @Test func theShippedConfigurationIsValid() throws {
+        let configuration = try GatewayConfiguration(contentsOfFile: Fixtures.shippedConfigPath)
+        #expect(configuration.listenHost == "127.0.0.1")
+        #expect(configuration.listenPort == 8080)
+        #expect(configuration.maxBodyBytes == 1_048_576)
+        #expect(configuration.maxRowsPerRequest == 1024)
+        #expect(configuration.requestTimeout == .milliseconds(5000))
+        #expect(configuration.logLevel == "info")
+        #expect(configuration.serverBinary == nil)
+        #expect(configuration.models.count == 1)
+        let model = try #require(configuration.models.first)
+        #expect(model.name == "demo")
+        #expect(model.path == Fixtures.packageRoot.appendingPathComponent("models/demo.safetensors").standardized.path)
+        #expect(FileManager.default.fileExists(atPath: model.path))
+        #expect(model.layer == "fc")
+        #expect(model.shares == 2)
+        #expect(model.inputFractionBits == 22)
+        #expect(model.weightFractionBits == 26)
+        #expect(model.backends.map(\.name) == ["local-a", "local-b"])
+        #expect(model.backends.map(\.trustDomain) == ["local-a", "local-b"])
+        #expect(model.backends.allSatisfy { $0.launch && $0.url == nil && $0.kind == "eis" })
+        #expect(configuration.validationProblems().isEmpty)
+    }
+
+    @Test func omittedKeysTakeTheirDocumentedDefaults() throws {
+        let configuration = try GatewayConfiguration(toml: """
+            [[models]]
+            name = "m"
+            path = "/srv/m.safetensors"
+              [[models.backends]]
+              url = "http://a:1"
+              trust_domain = "a"
+              [[models.backends]]
+              url = "https://b:2"
+              trust_domain = "b"
+            """)
+        #expect(configuration.listenHost == "127.0.0.1")
+        #expect(configuration.listenPort == 8080)
+        #expect(configuration.maxBodyBytes == 1 << 20)
+        #expect(configuration.maxRowsPerRequest == 1024)
+        #expect(configuration.requestTimeout == .seconds(5))
+        #expect(configuration.logLevel == "info")
+        #expect(configuration.serverBinary == nil)
+        let model = try #require(configuration.models.first)
+        #expect(model.path == "/srv/m.safetensors")
+        #expect(model.layer == nil)
+        #expect(model.shares == 2)
+        #expect(model.inputFractionBits == 22)
+        #expect(model.weightFractionBits == 26)
+        #expect(model.backends.map(\.name) == ["m-0", "m-1"])
+        #expect(model.backends.map(\.kind) == ["eis", "eis"])
+        #expect(model.backends.map(\.launch) == [false, false])
+        #expect(model.backends.map(\.url) == ["http://a:1", "https://b:2"])
+        #expect(model.backends.allSatisfy { $0.remoteModel == nil && $0.remoteLayer == nil })
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let configuration = try GatewayConfiguration(toml: """
+            [gateway]
+            listen = "[::1]:9000"
+            max_body_bytes = 4096
+            max_rows_per_request = 7
+            request_timeout_ms = 250
+            log_level = "debug"
+            server_binary = "/opt/eis/eis-server"
+
+            [[models]]
+            name = "m"
+            path = "/srv/m.safetensors"
+            layer = "fc"
+            shares = 3
+            input_frac_bits = 20
+            weight_frac_bits = 24
+              [[models.backends]]
+              name = "one"
+              kind = "eis"
+              url = "http://a:1"
+              trust_domain = "a"
+              remote_model = "remote"
+              remote_layer = "dense"
+              [[models.backends]]
+              url = "http://b:1"
+              trust_domain = "b"
+              [[models.backends]]
+              launch = true
+              trust_domain = "c"
+            """)
+        #expect(configuration.listenHost == "::1")
+        #expect(configuration.listenPort == 9000)
+        #expect(configuration.maxBodyBytes == 4096)
+        #expect(configuration.maxRowsPerRequest == 7)
+        #expect(configuration.requestTimeout == .milliseconds(250))
+        #expect(configuration.logLevel == "debug")
+        #expect(configuration.serverBinary == "/opt/eis/eis-server")
+        let model = try #require(configuration.models.first)
+        #expect(model.layer == "fc")
+        #expect(model.shares == 3)
+        #expect(model.inputFractionBits == 20)
+        #expect(model.weightFractionBits == 24)
+        #expect(model.backends[0].name == "one")
+        #expect(model.backends[0].remoteModel == "remote")
+        #expect(model.backends[0].remoteLayer == "dense")
+        #expect(model.backends[2].launch)
+        #expect(model.backends[2].url == nil)
+    }
+
+    @Test func everyProblemIsListedWithItsKeyPathInOneError() {
+        let problems = Self.problems("""
+            [gateway]
+            listen = "localhost"
+            max_body_bytes = "big"
+            max_rows_per_request = 0
+            request_timeout_ms = -5
+            log_level = "loud"
+            verbose = true
+
+            [[models]]
+            name = "a"
+            path = "a.safetensors"
+            shares = 1
+            input_frac_bits = 40
+            weight_frac_bits = 30
+              [[models.backends]]
+              name = "x"
+              url = "http://h:1"
+              trust_domain = "d1"
+              [[models.backends]]
+              name = "x"
+              url = "http://h:2"
+              launch = true
+              trust_domain = "d2"
+
+            [[models]]
+            name = "a"
+            path = "b.safetensors"
+            shares = 3
+              [[models.backends]]
+              trust_domian = "typo"
+              url = "ftp://h:3"
+              [[models.backends]]
+              trust_domain = "d3"
+              launch = "yes"
+              [[models.backends]]
+              trust_domain = "d3"
+              launch = true
+              kind = "kserve-v2"
+
+            [[models]]
+            shares = 2
+            """)
+        let expected: [(path: String, says: String)] = [
+            ("gateway.verbose", "unknown key"),
+            ("gateway.listen", "HOST:PORT"),
+            ("gateway.max_body_bytes", "expected an integer"),
+            ("gateway.max_rows_per_request", "at least 1"),
+            ("gateway.request_timeout_ms", "positive"),
+            ("gateway.log_level", "loud"),
+            ("models[0].shares", "at least 2"),
+            ("models[0]:", "= 70"),
+            ("models[0].backends[1].name", "used twice"),
+            ("models[0].backends[1]:", "exclude each other"),
+            ("models[1].name", "used twice"),
+            ("models[1].backends[0].trust_domian", "unknown key"),
+            ("models[1].backends[0].trust_domain", "required"),
+            ("models[1].backends[0].url", "http://"),
+            ("models[1].backends[1].launch", "true or false"),
+            ("models[1].backends[1]:", "needs a url"),
+            ("models[1].backends[2].launch", "only kind \"eis\""),
+            ("models[1].backends", "distinct trust domains"),
+            ("models[2].name", "required"),
+            ("models[2].path", "required"),
+            ("models[2].backends", "distinct trust domains"),
+        ]
+        for (path, says) in expected {
+            #expect(problems.contains { $0.hasPrefix(path) && $0.contains(says) }, "no problem '\(path) … \(says)' in \(problems)")
+        }
+        #expect(problems.count >= expected.count)
+    }
+
+    @Test func theErrorDescriptionListsEveryProblem() {
+        let error = ConfigurationError(problems: ["a: one", "b: two"])
+        #expect(error.description.contains("2 problems"))
+        #expect(error.description.contains("a: one"))
+        #expect(error.description.contains("b: two"))
+        #expect(ConfigurationError(problems: ["a: one"]).description == "invalid configuration: a: one")
+    }
+
+    /// One mistake in an otherwise valid file, and the key path it must be reported under.
+    struct Mistake: Sendable, CustomTestStringConvertible {
+        var name: String
+        var toml: String
+        var path: String
+        var says: String
+        var testDescription: String { name }
+
+        static let all: [Mistake] = [
+            Mistake(name: "one share", toml: validTOML(model: "shares = 1"), path: "models[0].shares", says: "at least 2"),
+            Mistake(name: "too few trust domains",
+                    toml: validTOML(backendB: "").replacingOccurrences(of: "operator-b", with: "operator-a"),
+                    path: "models[0].backends", says: "2 shares need at least 2 backends in distinct trust domains; found 2 backends in 1 trust domains"),
+            Mistake(name: "too few backends", toml: validTOML(model: "shares = 3"), path: "models[0].backends", says: "found 2 backends"),
+            Mistake(name: "duplicate backend names", toml: validTOML().replacingOccurrences(of: #"name = "b""#, with: #"name = "a""#),
+                    path: "models[0].backends[1].name", says: "used twice"),
+            Mistake(name: "url and launch", toml: validTOML(backendA: "launch = true"), path: "models[0].backends[0]", says: "exclude each other"),
+            Mistake(name: "missing url", toml: validTOML().replacingOccurrences(of: #"url = "http://a.example:9101""#, with: ""),
+                    path: "models[0].backends[0]", says: "needs a url"),
+            Mistake(name: "bad listen", toml: validTOML().replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1"),
+                    path: "gateway.listen", says: "HOST:PORT"),
+            Mistake(name: "port out of range", toml: validTOML().replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:65536"),
+                    path: "gateway.listen", says: "HOST:PORT"),
+            Mistake(name: "misspelt trust_domain", toml: validTOML(backendB: #"trust_domian = "x""#),
+                    path: "models[0].backends[1].trust_domian", says: "unknown key"),
+            Mistake(name: "unknown top-level table", toml: validTOML() + "\n[gatway]\nlisten = \"x\"\n", path: "gatway", says: "unknown key"),
+            Mistake(name: "string for an integer", toml: validTOML(model: #"shares = "2""#), path: "models[0].shares", says: "expected an integer"),
+            Mistake(name: "float for an integer", toml: validTOML(gateway: "request_timeout_ms = 2.5"),
+                    path: "gateway.request_timeout_ms", says: "expected an integer"),
+            Mistake(name: "integer for a string", toml: validTOML(gateway: "log_level = 3"), path: "gateway.log_level", says: "expected a string"),
+            Mistake(name: "string for a bool", toml: validTOML(backendA: #"launch = "false""#), path: "models[0].backends[0].launch", says: "true or false"),
+            Mistake(name: "models as a single table",
+                    toml: "[models]\nname = \"demo\"\npath = \"x\"\n", path: "models", says: "array of tables"),
+            Mistake(name: "no models", toml: "[gateway]\nlisten = \"127.0.0.1:1\"\n", path: "models", says: "at least one"),
+            Mistake(name: "fx + fw over 62", toml: validTOML(model: "input_frac_bits = 32\nweight_frac_bits = 31"),
+                    path: "models[0]", says: "= 63 leaves no output headroom"),
+            Mistake(name: "fraction bits out of range", toml: validTOML(model: "weight_frac_bits = 41"),
+                    path: "models[0].weight_frac_bits", says: "0...40"),
+            Mistake(name: "body limit zero", toml: validTOML(gateway: "max_body_bytes = 0"), path: "gateway.max_body_bytes", says: "must be in"),
+        ]
+    }
+
+    @Test(arguments: Mistake.all)
+    func aSingleMistakeIsReportedUnderItsKeyPath(_ mistake: Mistake) {
+        let problems = Self.problems(mistake.toml)
+        #expect(problems.contains { $0.hasPrefix(mistake.path) && $0.contains(mistake.says) }, "got \(problems)")
+    }
+
+    @Test func theValidTemplateHasNoProblems() {
+        #expect(Self.problems(Self.validTOML()) == [])
+    }
+
+    @Test func fractionBitsSummingTo62AreAccepted() {
+        #expect(Self.problems(Self.validTOML(model: "input_frac_bits = 31\nweight_frac_bits = 31")) == [])
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:0", "127.0.0.1", 0),
+        ("0.0.0.0:65535", "0.0.0.0", 65535),
+        ("[::1]:8080", "::1", 8080),
+        ("localhost:80", "localhost", 80),
+    ])
+    func listenAddressesAreSplitIntoHostAndPort(listen: String, host: String, port: Int) throws {
+        let configuration = try GatewayConfiguration(toml: Self.validTOML().replacingOccurrences(of: "127.0.0.1:8080", with: listen))
+        #expect(configuration.listenHost == host)
+        #expect(configuration.listenPort == port)
+    }
+
+    @Test(arguments: ["localhost", ":8080", "host:-1", "host:http", "host:", ""])
+    func badListenAddressesAreRefused(listen: String) {
+        let problems = Self.problems(Self.validTOML().replacingOccurrences(of: "127.0.0.1:8080", with: listen))
+        #expect(problems.contains { $0.hasPrefix("gateway.listen") }, "got \(problems)")
+    }
+
+    @Test func relativePathsAreResolvedAgainstTheConfigFilesDirectory() async throws {
+        try await Fixtures.withTemporaryDirectory { directory in
+            let configDirectory = directory.appendingPathComponent("conf")
+            try FileManager.default.createDirectory(at: configDirectory, withIntermediateDirectories: true)
+            let file = configDirectory.appendingPathComponent("gateway.conf")
+            let text = Self.validTOML(gateway: #"server_binary = "bin/eis-server""#)
+                .replacingOccurrences(of: "models/demo.safetensors", with: "../models/demo.safetensors")
+                + "\n[[models]]\nname = \"abs\"\npath = \"/srv/abs.safetensors\"\n"
+                + "  [[models.backends]]\n  url = \"http://c:1\"\n  trust_domain = \"c\"\n"
+                + "  [[models.backends]]\n  url = \"http://d:1\"\n  trust_domain = \"d\"\n"
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let configuration = try GatewayConfiguration(contentsOfFile: file.path)
+            #expect(configuration.models[0].path == directory.appendingPathComponent("models/demo.safetensors").standardized.path)
+            #expect(configuration.models[1].path == "/srv/abs.safetensors")
+            #expect(configuration.serverBinary == configDirectory.appendingPathComponent("bin/eis-server").standardized.path)
+        }
+    }
+
+    @Test func relativePathsInTextAreResolvedAgainstTheGivenBaseDirectory() throws {
+        let configuration = try GatewayConfiguration(toml: Self.validTOML(), baseDirectory: "/etc/eis")
+        #expect(configuration.models[0].path == "/etc/eis/models/demo.safetensors")
+    }
+
+    @Test(arguments: [
+        "[gateway\nlisten = \"127.0.0.1:8080\"\n",
+        "[gateway]\nlisten = \n",
+        "[gateway]\nlisten = \"a:1\"\nlisten = \"b:2\"\n",
+    ])
+    func aTOMLSyntaxErrorIsReported(text: String) {
+        let problems = Self.problems(text)
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("TOML syntax") == true, "got \(problems)")
+    }
+
+    @Test func anUnreadableFileIsReportedWithItsPath() {
+        let path = "/nonexistent/eis/gateway.conf"
+        #expect {
+            _ = try GatewayConfiguration(contentsOfFile: path)
+        } throws: { error in
+            (error as? ConfigurationError)?.problems.first?.contains(path) == true
+        }
+    }
+}
