@@ -42,7 +42,7 @@ extension Gateway {
             } catch is NIOTooManyBytesError {
                 throw GatewayError.bodyTooLarge(configuration.maxBodyBytes)
             }
-            let parsed = try Self.decode(body)
+            let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw) }
             guard let name = parsed.model ?? defaultModel else {
                 throw GatewayError.unknownModel("name a model with \"model\" (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
             }
@@ -62,58 +62,16 @@ extension Gateway {
                 throw GatewayError.tooManyRows("\(rows.count) rows exceed max_rows_per_request = \(configuration.maxRowsPerRequest)")
             }
             let outputs = try await pipeline.infer(rows, deadline: deadline)
-            let response: Response = parsed.input != nil
-                ? try Self.json(InferResponse(model: name, output: outputs[0]), status: .ok)
-                : try Self.json(InferBatchResponse(model: name, outputs: outputs), status: .ok)
+            let bytes = parsed.input != nil
+                ? InferResponseWriter.single(model: name, output: outputs[0])
+                : InferResponseWriter.batch(model: name, outputs: outputs)
+            let response = Response(status: .ok, headers: [.contentType: "application/json"],
+                                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
             metrics.recordRequest(model: modelLabel, code: 200, duration: .now - start)
             return response
         } catch let error as GatewayError {
             metrics.recordRequest(model: modelLabel, code: Int(error.status.code), duration: .now - start)
             throw error
-        }
-    }
-
-    /// Decodes the `/infer` body, turning decoder errors into the right 400.
-    private static func decode(_ body: ByteBuffer) throws(GatewayError) -> InferRequest {
-        let data = Data(body.readableBytesView)
-        do {
-            return try JSONDecoder().decode(InferRequest.self, from: data)
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            guard let last = context.codingPath.last else {
-                throw .malformedJSON("the body must be a JSON object such as {\"input\": [numbers]}")
-            }
-            let expected = switch last.stringValue {
-            case _ where last.intValue != nil: "a number"
-            case "model": "a string"
-            case "input": "an array of numbers"
-            default: "an array of arrays of numbers"
-            }
-            throw .invalidValue("\(Self.path(context.codingPath)): expected \(expected)")
-        } catch {
-            // The decoder reports a number too large for a Double (1e999) as invalid JSON without
-            // saying why; JSONSerialization does say, so ask it on this (rare) error path.
-            if Self.hasUnrepresentableNumber(data) {
-                throw .notFinite("a number is too large to be finite (such as 1e999)")
-            }
-            throw .malformedJSON("the body is not valid JSON of the form {\"input\": [finite numbers]}")
-        }
-    }
-
-    private static func hasUnrepresentableNumber(_ data: Data) -> Bool {
-        do {
-            _ = try JSONSerialization.jsonObject(with: data)
-            return false
-        } catch {
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
-            return reason.contains("not representable")
-        }
-    }
-
-    /// `inputs[2][7]`-style rendering of a coding path.
-    private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.reduce("") { text, key in
-            if let index = key.intValue { return text + "[\(index)]" }
-            return text.isEmpty ? key.stringValue : text + "." + key.stringValue
         }
     }
 

@@ -41,10 +41,7 @@ struct EISGatewayCommand: AsyncParsableCommand {
         let logger = Logger(label: "eis-gateway")
         let launcher = LocalServerLauncher(serverBinary: configuration.serverBinary, logger: logger)
         let client = CurlHTTPClient()
-        defer {
-            launcher.stopAll()
-            client.shutdown()
-        }
+        var failure: (any Error)?
         do {
             let resolved = try await launcher.launchAll(in: configuration)
             let gateway = try Gateway(configuration: resolved, registry: .standard, client: client, logger: logger)
@@ -53,11 +50,16 @@ struct EISGatewayCommand: AsyncParsableCommand {
                 // One line on stdout that launchers (tests, eis-bench) wait for.
                 FileHandle.standardOutput.write(Data("eis-gateway: listening on \(resolved.listenHost):\(port)\n".utf8))
             }
+            // Returns after SIGTERM/SIGINT once in-flight requests have been answered.
             try await app.runService()
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            logger.critical("eis-gateway cannot start", metadata: ["reason": "\(error)"])
+            failure = error
+        }
+        // Servers are stopped only after the HTTP front has drained, so no request loses a backend.
+        await launcher.stopAll()
+        client.shutdown()
+        if let failure {
+            logger.critical("eis-gateway stopped on an error", metadata: ["reason": "\(failure)"])
             throw ExitCode(1)
         }
     }

@@ -52,7 +52,7 @@ public final class LocalServerLauncher: Sendable {
                 }
             }
         } catch {
-            stopAll()
+            await stopAll()
             throw error
         }
         if configuration.models.contains(where: { $0.backends.contains(where: \.launch) }) {
@@ -62,10 +62,18 @@ public final class LocalServerLauncher: Sendable {
     }
 
     /// Stops every launched server (SIGTERM, SIGKILL after 5 s) and waits for them.
-    public func stopAll() {
+    ///
+    /// The waiting happens on a plain thread, never on a Swift concurrency thread.
+    public func stopAll() async {
         let stopping = children.withLock { list in defer { list.removeAll() }; return list }
+        guard !stopping.isEmpty else { return }
         for child in stopping { child.signal(SIGTERM) }
-        for child in stopping { child.stop() }
-        if !stopping.isEmpty { logger.info("stopped local eis-servers", metadata: ["count": "\(stopping.count)"]) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for child in stopping { child.stop() }
+                continuation.resume()
+            }
+        }
+        logger.info("stopped local eis-servers", metadata: ["count": "\(stopping.count)"])
     }
 }

@@ -102,10 +102,12 @@ struct InferencePipeline: Sendable {
             try await backends.ensureVerified(memberIndex, against: model, deadline: deadline, logger: logger)
             let partial = try await backend.evaluate(batch, outputs: outputs, deadline: deadline)
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: .now - start)
+            metrics.setBackendUp(backend.endpoint.name, true)
             return .success(partial.elements)
         } catch {
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: .now - start)
             if !error.isCancelled {
+                metrics.setBackendUp(backend.endpoint.name, false)
                 logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
             }
             return .failure(error)
