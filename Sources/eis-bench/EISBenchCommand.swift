@@ -13,6 +13,7 @@ struct EISBenchCommand: AsyncParsableCommand {
         discussion: """
             Starts two eis-server processes and an eis-gateway in front of them (all on 127.0.0.1, free \
             ports), then for each concurrency runs every scenario side by side for the same duration:
+              hop      GET /healthz on the gateway: the inbound HTTP hop alone, no backend call
               gateway  POST /infer with one 256-value JSON input (encode, share, 2 backends, recombine)
               direct   POST /v1/share to one eis-server with the unshared encoded input (no privacy)
             Run it in release mode: swift run -c release eis-bench
@@ -110,6 +111,9 @@ struct EISBenchCommand: AsyncParsableCommand {
         let direct = ShareRequest(model: modelName, layer: layer.name, inputFractionBits: UInt8(Defaults.inputFractionBits),
                                   shares: Matrix(rows: 1, columns: layer.inputs, elements: encoded))
         return [
+            // The inbound HTTP hop alone (no shares, no backend calls): the part of the gateway's
+            // latency that any local proxy would add.
+            Scenario(name: "hop", request: HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(gatewayPort)/healthz")),
             Scenario(name: "gateway", request: HTTPClientRequest(
                 method: .post, url: "http://127.0.0.1:\(gatewayPort)/infer",
                 headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),
