@@ -11,6 +11,7 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
         case badResponse = "bad_response"
         case mismatch
         case unsupported
+        case unavailable
     }
 
     private let code: Code
@@ -40,6 +41,9 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func mismatch(_ message: String) -> Self { Self(.mismatch, message) }
     /// The backend cannot do what was asked (arithmetic, batch size).
     public static func unsupported(_ message: String) -> Self { Self(.unsupported, message) }
+
+    /// Too few backends could be used (none placed, or none left to fail over to).
+    public static func unavailable(_ message: String) -> Self { Self(.unavailable, message) }
 
     /// Whether this is a deadline failure.
     public var isTimeout: Bool { code == .timeout }

@@ -42,8 +42,10 @@ public struct Gateway: Sendable {
                     remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name)
                 return try registry.makeBackend(endpoint: endpoint, client: client)
             }
-            pipelines[model.name] = InferencePipeline(
-                model: model, backends: ModelBackends(members: members), metrics: metrics, logger: logger)
+            var pipeline = InferencePipeline(
+                model: model, backends: ModelBackends(members: members, logger: logger), metrics: metrics, logger: logger)
+            pipeline.backendTimeout = configuration.backendTimeout
+            pipelines[model.name] = pipeline
         }
         self.configuration = configuration
         self.metrics = metrics
@@ -89,11 +91,13 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// Whether a model has `k` verified backends in distinct trust domains.
+    /// Whether a model has `k` verified, non-ejected backends in distinct trust domains.
     func isServable(_ pipeline: InferencePipeline) -> Bool {
         let statuses = pipeline.backends.snapshot
+        let pool = pipeline.backends.poolSnapshot
+        let now = ContinuousClock.now
         var domains = Set<String>()
-        for (index, status) in statuses.enumerated() where status == .verified {
+        for (index, status) in statuses.enumerated() where status == .verified && (pool[index].ejectedUntil.map { $0 <= now } ?? true) {
             domains.insert(pipeline.backends.members[index].endpoint.trustDomain)
         }
         return domains.count >= pipeline.model.shares
@@ -103,10 +107,14 @@ public struct Gateway: Sendable {
     func healthReport() -> HealthReport {
         let models = configuration.models.compactMap { pipelines[$0.name] }.map { pipeline in
             let statuses = pipeline.backends.snapshot
+            let pool = pipeline.backends.poolSnapshot
+            let now = ContinuousClock.now
             return HealthReport.ModelState(
                 name: pipeline.model.name, servable: isServable(pipeline), shares: pipeline.model.shares,
                 backends: pipeline.backends.members.enumerated().map { index, backend in
                     let (status, reason): (String, String?) = switch statuses[index] {
+                    case .verified where (pool[index].ejectedUntil.map { $0 > now } ?? false):
+                        ("ejected", "\(pool[index].consecutiveFailures) failures in a row")
                     case .verified: ("verified", nil)
                     case .unverified: ("unverified", nil)
                     case .refused(let why): ("refused", why)

@@ -95,7 +95,7 @@ struct GatewayIntegrationTests {
     @Test func aStoppedBackendGives503AndAHungOneGives504() async throws {
         let reference = try DemoReference()
         let valid = Array(("{\"input\":[" + Array(repeating: "0.25", count: reference.inputs).joined(separator: ",") + "]}").utf8)
-        try await withDeployment(extraGatewayConfig: "request_timeout_ms = 1500") { url, client, servers in
+        try await withDeployment(extraGatewayConfig: "request_timeout_ms = 1500\nbackend_timeout_ms = 3000") { url, client, servers in
             let ok = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10))
             #expect(ok.status == 200)
             servers[1].signal(SIGSTOP)  // accepts connections (kernel backlog) but never answers

@@ -3,13 +3,15 @@ import EISCore
 import Logging
 import Synchronization
 
-/// The backends of one model, and whether each has proven it serves the gateway's weights.
+/// The backends of one model: whether each has proven it serves the gateway's weights, and the
+/// pool state (load, latency, ejections) that placement decides on.
 ///
 /// No share goes to a backend until it has reported the same shape, fractional bits and weight
-/// digest as the gateway's own copy; a backend that reported different ones is refused for
-/// good (until the configuration is reloaded).
+/// digest as the gateway's own copy; a backend that reported different ones is refused for good
+/// (until the configuration is reloaded). The decisions live in `PoolStateMachine`; this class
+/// holds it under a Mutex and logs what it decides.
 final class ModelBackends: Sendable {
-    /// What the gateway knows about one backend.
+    /// What the gateway knows about one backend's weights.
     enum Status: Sendable, Equatable {
         /// Not yet checked (unreachable so far).
         case unverified
@@ -19,42 +21,56 @@ final class ModelBackends: Sendable {
         case refused(reason: String)
     }
 
+    private struct State {
+        var pool: PoolStateMachine<ContinuousClock.Instant>
+        var statuses: [Status]
+    }
+
     /// The backends, in config order.
     let members: [any Backend]
-    private let statuses: Mutex<[Status]>
-    private let rotation = Atomic<Int>(0)
+    // Guarded by the Mutex: the pool and the verification statuses change together.
+    private let state: Mutex<State>
+    private let logger: Logger
 
-    init(members: [any Backend]) {
+    init(members: [any Backend], policy: PoolStateMachine<ContinuousClock.Instant>.Policy = .init(), logger: Logger = Logger(label: "eis-gateway")) {
         self.members = members
-        self.statuses = Mutex([Status](repeating: .unverified, count: members.count))
+        self.state = Mutex(State(
+            pool: PoolStateMachine(members: members.map { (trustDomain: $0.endpoint.trustDomain, weight: 1) }, policy: policy),
+            statuses: [Status](repeating: .unverified, count: members.count)))
+        self.logger = logger
     }
 
-    /// Each backend's status, in config order.
-    var snapshot: [Status] { statuses.withLock { $0 } }
+    /// Each backend's verification status, in config order.
+    var snapshot: [Status] { state.withLock { $0.statuses } }
 
-    /// Picks `count` backends in distinct trust domains, skipping refused ones, starting at a
-    /// rotating offset so load spreads when there are more than `count`.
-    ///
-    /// - Returns: member indices, or nil when the rule cannot be met.
-    func place(count: Int) -> [Int]? {
-        let current = snapshot
-        let start = rotation.add(1, ordering: .relaxed).oldValue
-        var chosen = [Int](), domains = Set<String>()
-        for offset in 0..<members.count {
-            let index = (start + offset) % members.count
-            if case .refused = current[index] { continue }
-            guard domains.insert(members[index].endpoint.trustDomain).inserted else { continue }
-            chosen.append(index)
-            if chosen.count == count { return chosen }
+    /// Each backend's pool state, in config order.
+    var poolSnapshot: [PoolStateMachine<ContinuousClock.Instant>.Member] { state.withLock { $0.pool.members } }
+
+    /// Picks `count` backends in distinct trust domains and counts a call on each (see
+    /// `PoolStateMachine.place`). Every index returned must be given back through `finish`.
+    func place(count: Int, excluding: Set<Int> = [], avoidingDomains: Set<String> = []) -> [Int]? {
+        state.withLock { $0.pool.place(count: count, now: .now, excluding: excluding, avoidingDomains: avoidingDomains) }
+    }
+
+    /// Records how a placed call ended; logs an ejection.
+    func finish(_ index: Int, outcome: PoolStateMachine<ContinuousClock.Instant>.Outcome) {
+        let now = ContinuousClock.now
+        let ejectedUntil = state.withLock { $0.pool.finish(index, outcome: outcome, now: now) }
+        if let ejectedUntil {
+            logger.warning("backend ejected after failures", metadata: [
+                "backend": "\(members[index].endpoint.name)", "for": "\(ejectedUntil - now)",
+            ])
         }
-        return nil
     }
+
+    /// Trust domains that currently have a backend able to take a call.
+    var eligibleDomainCount: Int { state.withLock { $0.pool.eligibleDomainCount(now: .now) } }
 
     /// Makes sure a backend serves the expected layer, asking it when not yet verified.
     ///
     /// - Throws: `BackendError` when it is unreachable (status unchanged) or differs (refused).
     func ensureVerified(_ index: Int, against model: GatewayModel, deadline: ContinuousClock.Instant, logger: Logger) async throws(BackendError) {
-        switch statuses.withLock({ $0[index] }) {
+        switch state.withLock({ $0.statuses[index] }) {
         case .verified: return
         case .refused(let reason): throw .mismatch(reason)
         case .unverified: break
@@ -63,11 +79,14 @@ final class ModelBackends: Sendable {
         let remote = try await backend.describeLayer(deadline: deadline)
         if let difference = Self.difference(remote, from: model) {
             let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
-            statuses.withLock { $0[index] = .refused(reason: reason) }
+            state.withLock {
+                $0.statuses[index] = .refused(reason: reason)
+                $0.pool.refuse(index)
+            }
             logger.error("refusing backend", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)", "difference": "\(difference)"])
             throw .mismatch(reason)
         }
-        statuses.withLock { $0[index] = .verified }
+        state.withLock { $0.statuses[index] = .verified }
         logger.info("backend verified", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)"])
     }
 

@@ -9,6 +9,7 @@ import TOMLKit
 /// | `[gateway] max_body_bytes` | int | 1048576 |
 /// | `[gateway] max_rows_per_request` | int | 1024 |
 /// | `[gateway] request_timeout_ms` | int | 5000 |
+/// | `[gateway] backend_timeout_ms` | int | 1000 |
 /// | `[gateway] log_level` | string | `"info"` |
 /// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
 /// | `[[models]] name` | string | required |
@@ -53,7 +54,7 @@ extension GatewayConfiguration {
         self.init()
         reader.checkKeys(root, path: "", allowed: ["gateway", "models"])
         if let gateway = reader.table(root, "gateway", path: "") {
-            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "log_level", "server_binary"])
+            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "log_level", "server_binary"])
             if let listen = reader.string(gateway, "listen", path: "gateway") {
                 if let (host, port) = Self.parseHostPort(listen) {
                     listenHost = host
@@ -65,6 +66,7 @@ extension GatewayConfiguration {
             maxBodyBytes = reader.int(gateway, "max_body_bytes", path: "gateway") ?? maxBodyBytes
             maxRowsPerRequest = reader.int(gateway, "max_rows_per_request", path: "gateway") ?? maxRowsPerRequest
             if let ms = reader.int(gateway, "request_timeout_ms", path: "gateway") { requestTimeout = .milliseconds(ms) }
+            if let ms = reader.int(gateway, "backend_timeout_ms", path: "gateway") { backendTimeout = .milliseconds(ms) }
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }

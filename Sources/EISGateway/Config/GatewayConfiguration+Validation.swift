@@ -9,6 +9,7 @@ extension GatewayConfiguration {
         if !(1...(64 << 20)).contains(maxBodyBytes) { problems.append("gateway.max_body_bytes: must be in 1...67108864") }
         if maxRowsPerRequest < 1 { problems.append("gateway.max_rows_per_request: must be at least 1") }
         if requestTimeout <= .zero { problems.append("gateway.request_timeout_ms: must be positive") }
+        if backendTimeout <= .zero { problems.append("gateway.backend_timeout_ms: must be positive") }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("gateway.log_level: unknown level \"\(logLevel)\"")
         }

@@ -13,6 +13,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxRowsPerRequest: Int = 1024
     /// Time from receiving a request to answering it, across every backend call. Default 5 s.
     public var requestTimeout: Duration = .seconds(5)
+    /// Longest wait for one backend call (default 1 s, capped by the request's deadline), so a
+    /// hung backend leaves time to fail over to a spare.
+    public var backendTimeout: Duration = .seconds(1)
     /// Log level name. Default `info`.
     public var logLevel: String = "info"
     /// Path of the `eis-server` binary used for `launch = true` backends; default: next to

@@ -29,6 +29,11 @@ public struct GatewayMetrics: Sendable {
             .recordNanoseconds(duration.wholeNanoseconds)
     }
 
+    /// One failover inside a request: a share resent to a spare, or a fresh sharing drawn.
+    func recordFailover(model: String, reason: String) {
+        Counter(label: "eis_failovers_total", dimensions: [("model", model), ("reason", reason)], factory: factory).increment()
+    }
+
     /// Whether a backend is currently usable (1) or not (0).
     func setBackendUp(_ backend: String, _ up: Bool) {
         Gauge(label: "eis_backend_up", dimensions: [("backend", backend)], factory: factory).record(up ? 1 : 0)

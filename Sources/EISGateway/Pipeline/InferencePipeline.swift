@@ -3,6 +3,11 @@ import EISCore
 import Logging
 
 /// The path of one inference: encode → prove exactness → share → fan out → recombine → + bias.
+///
+/// Failover keeps the placement rule (DESIGN.md, invariant 1): when a backend fails, the *same*
+/// share goes to a spare that holds no other share of this sharing and is in no trust domain
+/// that does; with no such spare, the request draws one fresh sharing and places it anew,
+/// avoiding every backend that already failed it.
 struct InferencePipeline: Sendable {
     /// The gateway's copy of the model.
     let model: GatewayModel
@@ -10,6 +15,8 @@ struct InferencePipeline: Sendable {
     let backends: ModelBackends
     let metrics: GatewayMetrics
     let logger: Logger
+    /// Longest wait for one backend call, so a hung backend leaves time to fail over.
+    var backendTimeout: Duration = .seconds(1)
 
     /// Runs a batch of input rows through the shared linear layer.
     ///
@@ -18,17 +25,25 @@ struct InferencePipeline: Sendable {
     /// - Throws: `GatewayError` (400 for bad values, 503 without enough backends, 504 at the deadline).
     func infer(_ rows: [[Double]], deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
         let encoded = try encode(rows)
-        var random = SecureRandom()
-        let shares = AdditiveSharing.split(encoded.elements, into: model.shares, using: &random)
-        let partials = try await fanOut(shares: shares, rows: rows.count, deadline: deadline)
-        let sum = AdditiveSharing.combine(partials)
-        let outputs = model.layer.outputs
-        let bias = model.layer.bias
-        return (0..<rows.count).map { row in
-            (0..<outputs).map { column in
-                model.outputCodec.decode(sum[row * outputs + column]) + (bias?[column] ?? 0)
+        var failedBackends = Set<Int>()
+        var lastError: BackendError?
+        // The first sharing, then at most one fresh sharing when no spare could take a share.
+        for attempt in 0..<2 {
+            if attempt > 0 { metrics.recordFailover(model: model.name, reason: "fresh_sharing") }
+            var random = SecureRandom()
+            let shares = AdditiveSharing.split(encoded.elements, into: model.shares, using: &random)
+            switch await send(shares, rows: rows.count, deadline: deadline, failedBackends: &failedBackends) {
+            case .success(let partials):
+                return decode(AdditiveSharing.combine(partials), rows: rows.count)
+            case .failure(let error):
+                lastError = error
+                if error.isTimeout && ContinuousClock.now >= deadline { break }
             }
         }
+        if ContinuousClock.now >= deadline {
+            throw .deadlineExceeded("model '\(model.name)': the backends did not answer before the deadline")
+        }
+        throw .backendsUnavailable("model '\(model.name)': \(lastError?.description ?? "no backends")")
     }
 
     /// Fixed-point encodes the rows and proves every product stays exact in Z/2^64.
@@ -58,59 +73,101 @@ struct InferencePipeline: Sendable {
         return Matrix(rows: rows.count, columns: width, elements: elements)
     }
 
-    /// Sends each share to its own backend concurrently and collects the partial products.
-    ///
-    /// The first failure cancels the other calls: a result needs every share.
-    private func fanOut(shares: [[Int64]], rows: Int, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Int64]] {
-        guard let placement = backends.place(count: shares.count) else {
-            throw .backendsUnavailable("model '\(model.name)' has fewer than \(shares.count) usable backends in distinct trust domains")
-        }
-        let width = model.layer.inputs, outputs = model.layer.outputs
-        let result = await withTaskGroup(of: (Int, Result<[Int64], BackendError>).self) { group in
-            for (shareIndex, memberIndex) in placement.enumerated() {
-                let batch = ShareBatch(arithmetic: .ring64, inputFractionBits: model.inputCodec.fractionBits,
-                                       shares: Matrix(rows: rows, columns: width, elements: shares[shareIndex]))
-                group.addTask {
-                    (shareIndex, await self.call(memberIndex, batch: batch, outputs: outputs, deadline: deadline))
-                }
+    private func decode(_ sum: [Int64], rows: Int) -> [[Double]] {
+        let outputs = model.layer.outputs
+        let bias = model.layer.bias
+        return (0..<rows).map { row in
+            (0..<outputs).map { column in
+                model.outputCodec.decode(sum[row * outputs + column]) + (bias?[column] ?? 0)
             }
-            var partials = [[Int64]](repeating: [], count: shares.count)
-            for await (shareIndex, outcome) in group {
-                switch outcome {
-                case .success(let partial): partials[shareIndex] = partial
-                case .failure(let error):
-                    group.cancelAll()
-                    return Result<[[Int64]], BackendError>.failure(error)
-                }
-            }
-            return .success(partials)
-        }
-        switch result {
-        case .success(let partials): return partials
-        case .failure(let error) where error.isTimeout:
-            throw .deadlineExceeded("model '\(model.name)': a backend did not answer before the deadline")
-        case .failure(let error):
-            throw .backendsUnavailable("model '\(model.name)': \(error.description)")
         }
     }
 
+    /// Sends each share of one sharing to its own backend concurrently, failing over share by
+    /// share, and collects the partial products.
+    ///
+    /// - Parameter failedBackends: backends that failed this request; grows with new failures.
+    private func send(
+        _ shares: [[Int64]], rows: Int, deadline: ContinuousClock.Instant, failedBackends: inout Set<Int>
+    ) async -> Result<[[Int64]], BackendError> {
+        guard let placement = backends.place(count: shares.count, excluding: failedBackends) else {
+            return .failure(.unavailable("fewer than \(shares.count) usable backends in distinct trust domains"))
+        }
+        let width = model.layer.inputs, outputs = model.layer.outputs
+        // Every backend that has been sent share i (it may hold it even if its call failed).
+        var holders = placement.map { Set([$0]) }
+        var received = Set(placement)
+        var failed = failedBackends
+        let result = await withTaskGroup(of: (share: Int, member: Int, outcome: CallOutcome).self) { group in
+            func start(share: Int, on member: Int) {
+                let batch = ShareBatch(arithmetic: .ring64, inputFractionBits: model.inputCodec.fractionBits,
+                                       shares: Matrix(rows: rows, columns: width, elements: shares[share]))
+                group.addTask { (share, member, await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
+            }
+            for (share, member) in placement.enumerated() { start(share: share, on: member) }
+            var partials = [[Int64]?](repeating: nil, count: shares.count)
+            var answered = 0
+            var failure: BackendError?
+            while let (share, member, outcome) = await group.next() {
+                guard failure == nil else {
+                    backends.finish(member, outcome: .abandoned)
+                    continue
+                }
+                switch outcome {
+                case .answered(let partial, let latency):
+                    backends.finish(member, outcome: .success(latency: latency))
+                    partials[share] = partial
+                    answered += 1
+                    if answered == shares.count { return Result<[[Int64]], BackendError>.success(partials.map { $0 ?? [] }) }
+                case .failed(let error):
+                    backends.finish(member, outcome: error.isCancelled ? .abandoned : .failure)
+                    failed.insert(member)
+                    // A spare for share i: not a holder of any share, not in the domain of a holder of another share.
+                    let otherDomains = Set(holders.indices.filter { $0 != share }.flatMap { holders[$0] }
+                        .map { backends.members[$0].endpoint.trustDomain })
+                    if ContinuousClock.now < deadline,
+                       let spare = backends.place(count: 1, excluding: received.union(failed), avoidingDomains: otherDomains)?.first {
+                        metrics.recordFailover(model: model.name, reason: error.shortDescription)
+                        holders[share].insert(spare)
+                        received.insert(spare)
+                        start(share: share, on: spare)
+                    } else {
+                        failure = error
+                        group.cancelAll()
+                    }
+                }
+            }
+            return .failure(failure ?? .unavailable("no answer"))
+        }
+        failedBackends = failed
+        return result
+    }
+
+    /// How one backend call ended.
+    private enum CallOutcome: Sendable {
+        case answered([Int64], latency: Double)
+        case failed(BackendError)
+    }
+
     /// One backend call: verification on first use, then the share, with metrics.
-    private func call(_ memberIndex: Int, batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async -> Result<[Int64], BackendError> {
+    private func call(_ memberIndex: Int, batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async -> CallOutcome {
         let backend = backends.members[memberIndex]
         let start = ContinuousClock.now
+        let callDeadline = min(deadline, start + backendTimeout)
         do throws(BackendError) {
-            try await backends.ensureVerified(memberIndex, against: model, deadline: deadline, logger: logger)
-            let partial = try await backend.evaluate(batch, outputs: outputs, deadline: deadline)
-            metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: .now - start)
+            try await backends.ensureVerified(memberIndex, against: model, deadline: callDeadline, logger: logger)
+            let partial = try await backend.evaluate(batch, outputs: outputs, deadline: callDeadline)
+            let elapsed = ContinuousClock.now - start
+            metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: elapsed)
             metrics.setBackendUp(backend.endpoint.name, true)
-            return .success(partial.elements)
+            return .answered(partial.elements, latency: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         } catch {
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: .now - start)
             if !error.isCancelled {
                 metrics.setBackendUp(backend.endpoint.name, false)
                 logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
             }
-            return .failure(error)
+            return .failed(error)
         }
     }
 }

@@ -1,0 +1,155 @@
+/// The pure state of one model's backends: which may receive shares, how loaded they are, and
+/// when a misbehaving one is ejected.
+///
+/// No I/O, no locks, no clock reads: callers pass `now` in and perform what it decides. That
+/// keeps every rule testable with a manual clock (`BackendPool` wraps it in a Mutex).
+///
+/// Placement rule (DESIGN.md, invariant 1): the backends chosen for one sharing are pairwise in
+/// different trust domains, and a spare for a failed share is never a backend, nor in the trust
+/// domain of a backend, that holds another share of that sharing.
+///
+/// Passive outlier detection: `consecutiveFailuresToEject` failures in a row eject a backend
+/// for `baseEjection × 2^(n−1)` (n = its ejections since it last succeeded), capped at
+/// `maxEjection`. When the time is up it is *half-open*: it may take one call at a time; a
+/// success readmits it fully, a failure ejects it again for longer.
+///
+/// | ejection n | base 2 s, cap 60 s |
+/// |---|---|
+/// | 1 | 2 s |
+/// | 2 | 4 s |
+/// | 3 | 8 s |
+/// | 6 and later | 60 s |
+struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+    /// Outlier-detection settings.
+    struct Policy: Sendable, Equatable {
+        /// Failures in a row that eject a backend.
+        var consecutiveFailuresToEject = 3
+        /// First ejection's length.
+        var baseEjection: Duration = .seconds(2)
+        /// Longest ejection.
+        var maxEjection: Duration = .seconds(60)
+    }
+
+    /// How a call ended, as the pool sees it.
+    enum Outcome: Sendable, Equatable {
+        /// Answered correctly, in this many seconds.
+        case success(latency: Double)
+        /// Failed in a way that says the backend is unwell (unreachable, timeout, garbage).
+        case failure
+        /// Ended without saying anything about the backend (cancelled because another share failed).
+        case abandoned
+    }
+
+    /// One backend's state.
+    struct Member: Sendable, Equatable {
+        let trustDomain: String
+        /// Relative capacity; a weight-2 backend takes twice the outstanding calls of a weight-1 one.
+        let weight: Double
+        /// Serves other weights than the gateway's (set after verification); never used again.
+        var refused = false
+        /// Calls in flight.
+        var outstanding = 0
+        /// Exponentially weighted moving average of successful call latency, in seconds.
+        var latency: Double?
+        /// Failures since the last success.
+        var consecutiveFailures = 0
+        /// Ejections since the last success.
+        var ejections = 0
+        /// While set and in the future, the backend takes no calls; once past, it is half-open.
+        var ejectedUntil: Instant?
+    }
+
+    private(set) var members: [Member]
+    let policy: Policy
+    private var rotation = 0
+
+    /// Creates the state for backends given as (trust domain, weight).
+    init(members: [(trustDomain: String, weight: Double)], policy: Policy = Policy()) {
+        self.members = members.map { Member(trustDomain: $0.trustDomain, weight: max($0.weight, 0.001)) }
+        self.policy = policy
+    }
+
+    /// Whether a backend may take a call now.
+    func isEligible(_ index: Int, now: Instant) -> Bool {
+        let member = members[index]
+        if member.refused { return false }
+        guard let until = member.ejectedUntil else { return true }
+        // Half-open: one probe call at a time once the ejection has run out.
+        return now >= until && member.outstanding == 0
+    }
+
+    /// How many distinct trust domains currently have an eligible backend.
+    func eligibleDomainCount(now: Instant) -> Int {
+        Set(members.indices.filter { isEligible($0, now: now) }.map { members[$0].trustDomain }).count
+    }
+
+    /// Chooses `count` backends in distinct trust domains and counts a call on each.
+    ///
+    /// Prefers the least loaded (outstanding ÷ weight), then the fastest (EWMA latency); ties
+    /// rotate so equal backends share the load.
+    /// - Parameters:
+    ///   - excluding: backends that must not be chosen (they hold a share of this sharing).
+    ///   - avoidingDomains: trust domains that must not be chosen.
+    /// - Returns: member indices, or nil (and nothing counted) when the rule cannot be met.
+    mutating func place(count: Int, now: Instant, excluding: Set<Int> = [], avoidingDomains: Set<String> = []) -> [Int]? {
+        rotation &+= 1
+        let candidates = members.indices.filter {
+            !excluding.contains($0) && !avoidingDomains.contains(members[$0].trustDomain) && isEligible($0, now: now)
+        }
+        let start = rotation
+        let ordered = candidates.sorted { a, b in
+            let loadA = Double(members[a].outstanding) / members[a].weight
+            let loadB = Double(members[b].outstanding) / members[b].weight
+            if loadA != loadB { return loadA < loadB }
+            let latencyA = members[a].latency ?? 0, latencyB = members[b].latency ?? 0
+            if latencyA != latencyB { return latencyA < latencyB }
+            return (a - start) & 0xFFFF < (b - start) & 0xFFFF
+        }
+        var chosen = [Int](), domains = Set<String>()
+        for index in ordered where domains.insert(members[index].trustDomain).inserted {
+            chosen.append(index)
+            if chosen.count == count { break }
+        }
+        guard chosen.count == count else { return nil }
+        for index in chosen { members[index].outstanding += 1 }
+        return chosen
+    }
+
+    /// Records the end of a call placed by `place`.
+    ///
+    /// - Returns: the ejection deadline when this call ejected the backend.
+    @discardableResult
+    mutating func finish(_ index: Int, outcome: Outcome, now: Instant) -> Instant? {
+        members[index].outstanding = max(0, members[index].outstanding - 1)
+        switch outcome {
+        case .abandoned:
+            return nil
+        case .success(let seconds):
+            members[index].latency = members[index].latency.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
+            members[index].consecutiveFailures = 0
+            members[index].ejections = 0
+            members[index].ejectedUntil = nil
+            return nil
+        case .failure:
+            members[index].consecutiveFailures += 1
+            let halfOpen = members[index].ejectedUntil != nil
+            guard halfOpen || members[index].consecutiveFailures >= policy.consecutiveFailuresToEject else { return nil }
+            members[index].ejections += 1
+            let until = now.advanced(by: ejectionLength(afterEjections: members[index].ejections))
+            members[index].ejectedUntil = until
+            return until
+        }
+    }
+
+    /// Marks a backend as serving other weights: it never takes a call again.
+    mutating func refuse(_ index: Int) {
+        members[index].refused = true
+    }
+
+    /// `base × 2^(n−1)`, capped at `maxEjection` before any conversion can overflow.
+    func ejectionLength(afterEjections count: Int) -> Duration {
+        let doublings = min(max(count - 1, 0), 30)
+        let length = policy.baseEjection * (1 << doublings)
+        return min(length, policy.maxEjection)
+    }
+}
