@@ -42,8 +42,14 @@ public struct Gateway: Sendable {
                     remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name)
                 return try registry.makeBackend(endpoint: endpoint, client: client)
             }
+            let policy = PoolStateMachine<ContinuousClock.Instant>.Policy(
+                unhealthyThreshold: configuration.health.unhealthyThreshold,
+                healthyThreshold: configuration.health.healthyThreshold,
+                consecutiveFailuresToEject: configuration.outlier.consecutiveFailures,
+                baseEjection: configuration.outlier.baseEjection,
+                maxEjection: configuration.outlier.maxEjection)
             var pipeline = InferencePipeline(
-                model: model, backends: ModelBackends(members: members, logger: logger), metrics: metrics, logger: logger)
+                model: model, backends: ModelBackends(members: members, policy: policy, logger: logger), metrics: metrics, logger: logger)
             pipeline.backendTimeout = configuration.backendTimeout
             pipelines[model.name] = pipeline
         }
@@ -97,7 +103,8 @@ public struct Gateway: Sendable {
         let pool = pipeline.backends.poolSnapshot
         let now = ContinuousClock.now
         var domains = Set<String>()
-        for (index, status) in statuses.enumerated() where status == .verified && (pool[index].ejectedUntil.map { $0 <= now } ?? true) {
+        for (index, status) in statuses.enumerated()
+        where status == .verified && pool[index].healthy && (pool[index].ejectedUntil.map { $0 <= now } ?? true) {
             domains.insert(pipeline.backends.members[index].endpoint.trustDomain)
         }
         return domains.count >= pipeline.model.shares
@@ -113,6 +120,8 @@ public struct Gateway: Sendable {
                 name: pipeline.model.name, servable: isServable(pipeline), shares: pipeline.model.shares,
                 backends: pipeline.backends.members.enumerated().map { index, backend in
                     let (status, reason): (String, String?) = switch statuses[index] {
+                    case .verified where !pool[index].healthy:
+                        ("unhealthy", "failed its health checks")
                     case .verified where (pool[index].ejectedUntil.map { $0 > now } ?? false):
                         ("ejected", "\(pool[index].consecutiveFailures) failures in a row")
                     case .verified: ("verified", nil)

@@ -5,6 +5,8 @@ import EISGateway
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `eis-gateway`: the client-side privacy gateway.
 @main
@@ -50,8 +52,14 @@ struct EISGatewayCommand: AsyncParsableCommand {
                 // One line on stdout that launchers (tests, eis-bench) wait for.
                 FileHandle.standardOutput.write(Data("eis-gateway: listening on \(resolved.listenHost):\(port)\n".utf8))
             }
-            // Returns after SIGTERM/SIGINT once in-flight requests have been answered.
-            try await app.runService()
+            // Listed in dependency order; on SIGTERM/SIGINT the group stops them in reverse: the
+            // HTTP front stops accepting and answers what is in flight, then health checks stop.
+            let checker = HealthChecker(gateway: gateway, interval: resolved.health.interval, timeout: resolved.health.timeout)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: checker), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+            try await group.run()
         } catch {
             failure = error
         }

@@ -141,3 +141,19 @@ struct PoolStateMachineTests {
         }
     }
 }
+
+extension PoolStateMachineTests {
+    @Test func healthThresholdsMarkABackendDownAndUpAgainEndingItsEjection() throws {
+        var pool = machine(["a", "b"], policy: .init(unhealthyThreshold: 2, healthyThreshold: 2, consecutiveFailuresToEject: 1))
+        pool.finish(try placeOne(&pool, now: t0, excluding: [1]), outcome: .failure, now: t0)
+        #expect(pool.members[0].ejectedUntil != nil)
+        #expect(pool.recordHealthCheck(0, passed: false) == nil, "one failed check is below the threshold")
+        #expect(pool.recordHealthCheck(0, passed: false) == false)
+        #expect(!pool.isEligible(0, now: t0 + .seconds(3600)), "unhealthy backends take no calls even after ejection")
+        #expect(pool.recordHealthCheck(0, passed: true) == nil)
+        #expect(pool.recordHealthCheck(0, passed: true) == true)
+        #expect(pool.members[0].ejectedUntil == nil)
+        #expect(pool.isEligible(0, now: t0))
+        #expect(pool.recordHealthCheck(0, passed: true) == nil, "no change while healthy")
+    }
+}

@@ -105,3 +105,43 @@ final class ModelBackends: Sendable {
         return differences.isEmpty ? nil : differences.joined(separator: "; ")
     }
 }
+
+extension ModelBackends {
+    /// Runs one active health check: the health endpoint, then the layer description, so a
+    /// backend whose weights changed under it is caught and refused.
+    ///
+    /// - Returns: whether it passed.
+    @discardableResult
+    func runHealthCheck(_ index: Int, against model: GatewayModel, timeout: Duration, logger: Logger) async -> Bool {
+        let backend = members[index]
+        let deadline = ContinuousClock.now + timeout
+        var passed: Bool
+        do throws(BackendError) {
+            try await backend.checkHealth(deadline: deadline)
+            let remote = try await backend.describeLayer(deadline: deadline)
+            if let difference = Self.difference(remote, from: model) {
+                let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
+                let newlyRefused = state.withLock { state -> Bool in
+                    if case .refused = state.statuses[index] { return false }
+                    state.statuses[index] = .refused(reason: reason)
+                    state.pool.refuse(index)
+                    return true
+                }
+                if newlyRefused {
+                    logger.error("refusing backend", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)", "difference": "\(difference)"])
+                }
+                passed = false
+            } else {
+                state.withLock { if $0.statuses[index] == .unverified { $0.statuses[index] = .verified } }
+                passed = true
+            }
+        } catch {
+            passed = false
+        }
+        let changed = state.withLock { $0.pool.recordHealthCheck(index, passed: passed) }
+        if let changed {
+            logger.notice(changed ? "backend healthy" : "backend unhealthy", metadata: ["backend": "\(backend.endpoint.name)"])
+        }
+        return passed
+    }
+}

@@ -12,6 +12,13 @@ import TOMLKit
 /// | `[gateway] backend_timeout_ms` | int | 1000 |
 /// | `[gateway] log_level` | string | `"info"` |
 /// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
+/// | `[health] interval_ms` | int | 2000 |
+/// | `[health] timeout_ms` | int | 1000 |
+/// | `[health] unhealthy_threshold` | int | 2 |
+/// | `[health] healthy_threshold` | int | 1 |
+/// | `[outlier] consecutive_failures` | int | 3 |
+/// | `[outlier] base_ejection_ms` | int | 2000 |
+/// | `[outlier] max_ejection_ms` | int | 60000 |
 /// | `[[models]] name` | string | required |
 /// | `[[models]] path` | path (relative to the config file) | required |
 /// | `[[models]] layer` | string | the file's only layer |
@@ -52,7 +59,20 @@ extension GatewayConfiguration {
         }
         var reader = TableReader(problems: [])
         self.init()
-        reader.checkKeys(root, path: "", allowed: ["gateway", "models"])
+        reader.checkKeys(root, path: "", allowed: ["gateway", "health", "outlier", "models"])
+        if let table = reader.table(root, "health", path: "") {
+            reader.checkKeys(table, path: "health", allowed: ["interval_ms", "timeout_ms", "unhealthy_threshold", "healthy_threshold"])
+            if let ms = reader.int(table, "interval_ms", path: "health") { health.interval = .milliseconds(ms) }
+            if let ms = reader.int(table, "timeout_ms", path: "health") { health.timeout = .milliseconds(ms) }
+            health.unhealthyThreshold = reader.int(table, "unhealthy_threshold", path: "health") ?? health.unhealthyThreshold
+            health.healthyThreshold = reader.int(table, "healthy_threshold", path: "health") ?? health.healthyThreshold
+        }
+        if let table = reader.table(root, "outlier", path: "") {
+            reader.checkKeys(table, path: "outlier", allowed: ["consecutive_failures", "base_ejection_ms", "max_ejection_ms"])
+            outlier.consecutiveFailures = reader.int(table, "consecutive_failures", path: "outlier") ?? outlier.consecutiveFailures
+            if let ms = reader.int(table, "base_ejection_ms", path: "outlier") { outlier.baseEjection = .milliseconds(ms) }
+            if let ms = reader.int(table, "max_ejection_ms", path: "outlier") { outlier.maxEjection = .milliseconds(ms) }
+        }
         if let gateway = reader.table(root, "gateway", path: "") {
             reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "log_level", "server_binary"])
             if let listen = reader.string(gateway, "listen", path: "gateway") {

@@ -13,6 +13,13 @@ extension GatewayConfiguration {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("gateway.log_level: unknown level \"\(logLevel)\"")
         }
+        if health.interval <= .zero { problems.append("health.interval_ms: must be positive") }
+        if health.timeout <= .zero { problems.append("health.timeout_ms: must be positive") }
+        if health.unhealthyThreshold < 1 { problems.append("health.unhealthy_threshold: must be at least 1") }
+        if health.healthyThreshold < 1 { problems.append("health.healthy_threshold: must be at least 1") }
+        if outlier.consecutiveFailures < 1 { problems.append("outlier.consecutive_failures: must be at least 1") }
+        if outlier.baseEjection <= .zero { problems.append("outlier.base_ejection_ms: must be positive") }
+        if outlier.maxEjection < outlier.baseEjection { problems.append("outlier.max_ejection_ms: must be at least base_ejection_ms") }
         if models.isEmpty { problems.append("models: at least one [[models]] entry is required") }
         var modelNames = Set<String>(), backendNames = Set<String>()
         for (index, model) in models.enumerated() {

@@ -21,6 +21,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Path of the `eis-server` binary used for `launch = true` backends; default: next to
     /// the gateway's own executable.
     public var serverBinary: String?
+    /// Active health checks (`[health]`).
+    public var health = HealthCheckConfiguration()
+    /// Passive outlier detection (`[outlier]`).
+    public var outlier = OutlierConfiguration()
     /// The models served.
     public var models: [ModelConfiguration] = []
 
@@ -76,4 +80,32 @@ public struct BackendConfiguration: Sendable, Equatable {
         self.url = url
         self.launch = launch
     }
+}
+
+/// Active health checks: every backend is probed (health endpoint, then its layer's digest).
+public struct HealthCheckConfiguration: Sendable, Equatable {
+    /// Time between rounds. Default 2 s.
+    public var interval: Duration = .seconds(2)
+    /// Time allowed for one check. Default 1 s.
+    public var timeout: Duration = .seconds(1)
+    /// Failed checks in a row that mark a backend unhealthy. Default 2.
+    public var unhealthyThreshold = 2
+    /// Passed checks in a row that mark it healthy again. Default 1.
+    public var healthyThreshold = 1
+
+    /// Creates the defaults.
+    public init() {}
+}
+
+/// Passive outlier detection: backends whose calls keep failing are ejected for a while.
+public struct OutlierConfiguration: Sendable, Equatable {
+    /// Failed calls in a row that eject a backend. Default 3.
+    public var consecutiveFailures = 3
+    /// First ejection's length; each further one doubles it. Default 2 s.
+    public var baseEjection: Duration = .seconds(2)
+    /// Longest ejection. Default 60 s.
+    public var maxEjection: Duration = .seconds(60)
+
+    /// Creates the defaults.
+    public init() {}
 }

@@ -20,8 +20,12 @@
 /// | 3 | 8 s |
 /// | 6 and later | 60 s |
 struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
-    /// Outlier-detection settings.
+    /// Outlier-detection and health-check settings.
     struct Policy: Sendable, Equatable {
+        /// Failed active health checks in a row that mark a backend unhealthy.
+        var unhealthyThreshold = 2
+        /// Passed active health checks in a row that mark it healthy again.
+        var healthyThreshold = 1
         /// Failures in a row that eject a backend.
         var consecutiveFailuresToEject = 3
         /// First ejection's length.
@@ -57,6 +61,10 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
         var ejections = 0
         /// While set and in the future, the backend takes no calls; once past, it is half-open.
         var ejectedUntil: Instant?
+        /// The active health checks' verdict.
+        var healthy = true
+        /// Active checks in a row with the same result, counting towards a threshold.
+        var checkStreak = 0
     }
 
     private(set) var members: [Member]
@@ -72,7 +80,7 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
     /// Whether a backend may take a call now.
     func isEligible(_ index: Int, now: Instant) -> Bool {
         let member = members[index]
-        if member.refused { return false }
+        if member.refused || !member.healthy { return false }
         guard let until = member.ejectedUntil else { return true }
         // Half-open: one probe call at a time once the ejection has run out.
         return now >= until && member.outstanding == 0
@@ -139,6 +147,32 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
             members[index].ejectedUntil = until
             return until
         }
+    }
+
+    /// Records an active health check.
+    ///
+    /// `unhealthyThreshold` failures in a row make a backend ineligible; `healthyThreshold`
+    /// passes in a row make it eligible again and end its ejection, so service returns within
+    /// a few check intervals once a backend that was down is back. (A backend that passes its
+    /// checks while ejected for failed calls stays ejected until its half-open probe.)
+    /// - Returns: the new `healthy` value when it changed.
+    @discardableResult
+    mutating func recordHealthCheck(_ index: Int, passed: Bool) -> Bool? {
+        var member = members[index]
+        defer { members[index] = member }
+        if passed == member.healthy {
+            member.checkStreak = 0
+            return nil
+        }
+        member.checkStreak += 1
+        guard member.checkStreak >= (passed ? policy.healthyThreshold : policy.unhealthyThreshold) else { return nil }
+        member.healthy = passed
+        member.checkStreak = 0
+        if passed {
+            member.ejectedUntil = nil
+            member.consecutiveFailures = 0
+        }
+        return passed
     }
 
     /// Marks a backend as serving other weights: it never takes a call again.
