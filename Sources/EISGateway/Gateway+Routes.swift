@@ -6,15 +6,21 @@ import NIOCore
 extension Gateway {
     /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`.
     public func makeRouter() -> Router<BasicRequestContext> {
+        Self.makeRouter { self }
+    }
+
+    /// Routes that ask `current` for the gateway on every request, so a reloaded configuration
+    /// takes over new requests while in-flight ones finish on the gateway they started with.
+    static func makeRouter(current: @escaping @Sendable () -> Gateway) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.post("/infer") { request, _ in try await self.handleInfer(request) }
+        router.post("/infer") { request, _ in try await current().handleInfer(request) }
         router.get("/healthz") { _, _ in
-            let report = self.healthReport()
+            let report = current().healthReport()
             return try Self.json(report, status: report.status == "ok" ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: current().metrics.render())))
         }
         return router
     }
@@ -23,8 +29,15 @@ extension Gateway {
     ///
     /// - Parameter onListening: called once with the bound port.
     public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        makeApplication(router: makeRouter(), onListening: onListening)
+    }
+
+    /// The HTTP application on the configured address, serving `router`.
+    func makeApplication(
+        router: Router<BasicRequestContext>, onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(),
+            router: router,
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "eis-gateway"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger

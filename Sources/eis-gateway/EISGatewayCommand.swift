@@ -48,15 +48,17 @@ struct EISGatewayCommand: AsyncParsableCommand {
             let resolved = try await launcher.launchAll(in: configuration)
             let gateway = try Gateway(configuration: resolved, registry: .standard, client: client, logger: logger)
             await gateway.verifyBackends(timeout: .seconds(10))
-            let app = gateway.makeApplication { port in
+            let runtime = GatewayRuntime(gateway: gateway, launched: configuration, configurationPath: config,
+                                         registry: .standard, client: client, logger: logger)
+            let app = runtime.makeApplication { port in
                 // One line on stdout that launchers (tests, eis-bench) wait for.
                 FileHandle.standardOutput.write(Data("eis-gateway: listening on \(resolved.listenHost):\(port)\n".utf8))
             }
             // Listed in dependency order; on SIGTERM/SIGINT the group stops them in reverse: the
-            // HTTP front stops accepting and answers what is in flight, then health checks stop.
-            let checker = HealthChecker(gateway: gateway, interval: resolved.health.interval, timeout: resolved.health.timeout)
+            // HTTP front stops accepting and answers what is in flight, then the rest stop.
+            let checker = HealthChecker(runtime: runtime, interval: resolved.health.interval, timeout: resolved.health.timeout)
             let group = ServiceGroup(configuration: .init(
-                services: [.init(service: checker), .init(service: app)],
+                services: [.init(service: checker), .init(service: ReloadOnHangup(runtime: runtime)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
             try await group.run()

@@ -13,6 +13,14 @@ struct GatewayFailoverIntegrationTests {
     private func withThreeBackends(
         _ body: (_ url: String, _ client: CurlHTTPClient, _ servers: inout [ChildProcess], _ paths: ProcessPaths) async throws -> Void
     ) async throws {
+        try await withThreeBackends { url, client, servers, paths, _, _ in try await body(url, client, &servers, paths) }
+    }
+
+    /// The same, also handing over the gateway process and its configuration file.
+    private func withThreeBackends(
+        _ body: (_ url: String, _ client: CurlHTTPClient, _ servers: inout [ChildProcess], _ paths: ProcessPaths,
+                 _ gateway: ChildProcess, _ configFile: String) async throws -> Void
+    ) async throws {
         let paths = try ProcessPaths()
         var servers = [ChildProcess]()
         var gateway: ChildProcess?
@@ -42,9 +50,10 @@ struct GatewayFailoverIntegrationTests {
             path = "\(paths.model)"
             \(backends)
             """
-        gateway = try await ChildProcess.start(
-            executable: paths.gateway, arguments: ["--config", try paths.temporaryFile(named: "three.conf", contents: config)])
-        try await body("http://127.0.0.1:\(gateway?.port ?? 0)", client, &servers, paths)
+        let configFile = try paths.temporaryFile(named: "three.conf", contents: config)
+        let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
+        gateway = started
+        try await body("http://127.0.0.1:\(started.port)", client, &servers, paths, started, configFile)
     }
 
     /// Outcomes counted by concurrent load workers.
@@ -106,6 +115,47 @@ struct GatewayFailoverIntegrationTests {
             // Two health intervals (2 × 200 ms) and a margin for the check itself.
             try await Task.sleep(for: .milliseconds(600))
             #expect(try await Self.infer(client, url).status == 200)
+        }
+    }
+
+    @Test func sighupWithAValidAndAnInvalidConfigUnderLoadFailsNoRequest() async throws {
+        try await withThreeBackends { url, client, servers, paths, gateway, configFile in
+            let original = try String(contentsOfFile: configFile, encoding: .utf8)
+            let outcomes = Tally()
+            let end = ContinuousClock.now + .seconds(3)
+            // Valid: drop the first backend (two remain, in two trust domains).
+            let valid = original.replacingOccurrences(of: "[[models.backends]]\nurl = \"http://127.0.0.1:\(servers[0].port)\"\ntrust_domain = \"operator-0\"\n", with: "")
+            #expect(valid != original)
+            let invalid = original + "\n[gateway_typo]\nx = 1\n"
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        while ContinuousClock.now < end {
+                            let status = (try? await Self.infer(client, url))?.status ?? -1
+                            outcomes.state.withLock { if status == 200 { $0.ok += 1 } else { $0.failed.append(status) } }
+                        }
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(700))
+                    try valid.write(toFile: configFile, atomically: true, encoding: .utf8)
+                    gateway.signal(SIGHUP)
+                    try await Task.sleep(for: .milliseconds(900))
+                    try invalid.write(toFile: configFile, atomically: true, encoding: .utf8)
+                    gateway.signal(SIGHUP)
+                }
+                try await group.waitForAll()
+            }
+            let (ok, failed) = outcomes.state.withLock { ($0.ok, $0.failed) }
+            #expect(ok > 50)
+            #expect(failed.isEmpty, "\(failed.count) requests failed across the reloads: \(failed.prefix(5))")
+            let health = try await client.execute(HTTPClientRequest(method: .get, url: url + "/healthz"), timeout: .seconds(5))
+            let text = String(decoding: health.body, as: UTF8.self)
+            #expect(!text.contains("127.0.0.1:\(servers[0].port)\""), "the valid reload dropped the first backend")
+            let metrics = String(decoding: try await client.execute(
+                HTTPClientRequest(method: .get, url: url + "/metrics"), timeout: .seconds(5)).body, as: UTF8.self)
+            #expect(metrics.contains(#"eis_config_reloads_total{result="success"} 1"#))
+            #expect(metrics.contains(#"eis_config_reloads_total{result="failure"} 1"#))
         }
     }
 }

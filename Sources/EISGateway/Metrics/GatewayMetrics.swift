@@ -34,6 +34,11 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "eis_failovers_total", dimensions: [("model", model), ("reason", reason)], factory: factory).increment()
     }
 
+    /// One configuration reload, successful or not.
+    func recordReload(success: Bool) {
+        Counter(label: "eis_config_reloads_total", dimensions: [("result", success ? "success" : "failure")], factory: factory).increment()
+    }
+
     /// Whether a backend is currently usable (1) or not (0).
     func setBackendUp(_ backend: String, _ up: Bool) {
         Gauge(label: "eis_backend_up", dimensions: [("backend", backend)], factory: factory).record(up ? 1 : 0)

@@ -7,13 +7,13 @@ public import ServiceLifecycle
 /// Its loop lives in `run()` (never a task started in an initializer) and ends on graceful
 /// shutdown. Each round checks all backends concurrently, each within `timeout`.
 public struct HealthChecker: Service {
-    private let gateway: Gateway
+    private let current: @Sendable () -> Gateway
     private let interval: Duration
     private let timeout: Duration
 
-    /// Creates a checker for a gateway's backends.
-    public init(gateway: Gateway, interval: Duration, timeout: Duration) {
-        self.gateway = gateway
+    /// Creates a checker for the backends of the runtime's current gateway (it follows reloads).
+    public init(runtime: GatewayRuntime, interval: Duration, timeout: Duration) {
+        self.current = { runtime.current }
         self.interval = interval
         self.timeout = timeout
     }
@@ -28,6 +28,7 @@ public struct HealthChecker: Service {
 
     /// One round: every backend of every model, concurrently.
     func checkAll() async {
+        let gateway = current()
         await withTaskGroup(of: Void.self) { group in
             for pipeline in gateway.pipelines.values {
                 for index in pipeline.backends.members.indices {
