@@ -49,8 +49,12 @@ public struct Gateway: Sendable {
                 baseEjection: configuration.outlier.baseEjection,
                 maxEjection: configuration.outlier.maxEjection)
             var pipeline = InferencePipeline(
-                model: model, backends: ModelBackends(members: members, policy: policy, logger: logger), metrics: metrics, logger: logger)
+                model: model,
+                backends: ModelBackends(members: members, weights: modelConfiguration.backends.map(\.weight), policy: policy,
+                                        metrics: metrics, logger: logger),
+                metrics: metrics, logger: logger)
             pipeline.backendTimeout = configuration.backendTimeout
+            pipeline.hedging = configuration.hedging
             pipelines[model.name] = pipeline
         }
         self.configuration = configuration

@@ -78,6 +78,8 @@ struct FailoverPropertyTests {
             model: model, backends: ModelBackends(members: backends, policy: .init(consecutiveFailuresToEject: 2, baseEjection: .milliseconds(20)), logger: Fixtures.logger),
             metrics: GatewayMetrics(), logger: Fixtures.logger)
         pipeline.backendTimeout = .milliseconds(30)
+        // Two thirds of the schedules also hedge: hedges must obey the same placement rule.
+        pipeline.hedging = seed % 3 != 0
         let layer = try Fixtures.demoLayer()
 
         var inputs = [[Int64]]()
@@ -116,5 +118,36 @@ struct FailoverPropertyTests {
     private func sumsTo(_ x: [Int64], _ parts: [[Int64]]) -> Bool {
         guard parts.reduce(Int64(0), { $0 &+ $1[0] }) == x[0] else { return false }
         return x.indices.allSatisfy { i in parts.reduce(Int64(0)) { $0 &+ $1[i] } == x[i] }
+    }
+
+    @Test func aCallSlowerThanItsBackendsP95IsHedgedToASpareAndTheAnswerStaysExact() async throws {
+        var configuration = ModelConfiguration(name: "demo", path: Fixtures.demoModelPath)
+        configuration.layer = "fc"
+        let model = try GatewayModel(configuration: configuration)
+        // b0 answers 30 calls at once, then stalls for 2 s once; b1 and b2 always answer at once.
+        let stallingScript = Array(repeating: Behaviour.answer, count: 30) + [.hang]
+        let backends = [
+            ScriptedBackend(name: "b0", domain: "a", weights: model.weights, script: stallingScript, wrongDigest: false),
+            ScriptedBackend(name: "b1", domain: "b", weights: model.weights, script: [], wrongDigest: false),
+            ScriptedBackend(name: "b2", domain: "c", weights: model.weights, script: [], wrongDigest: false),
+        ]
+        let metrics = GatewayMetrics()
+        var pipeline = InferencePipeline(
+            model: model, backends: ModelBackends(members: backends, weights: [100, 1, 1], logger: Fixtures.logger),
+            metrics: metrics, logger: Fixtures.logger)
+        pipeline.backendTimeout = .seconds(2)
+        pipeline.hedging = true
+        let layer = try Fixtures.demoLayer()
+        // The weight makes b0 take a share of every request while it answers.
+        for request in 0..<40 {
+            let x = Fixtures.randomRow(seed: 77_000 + UInt64(request))
+            let y = try await pipeline.infer([x], deadline: .now + .seconds(5))
+            #expect(zip(y[0], Fixtures.reference(layer, x)).allSatisfy { abs($0 - $1) < 1e-6 })
+        }
+        // The hedge is the same share, sent to a spare.
+        let stalled = try #require(backends[0].received.count > 30 ? backends[0].received[30] : nil)
+        #expect(backends[1...].contains { $0.received.contains(stalled) }, "the stalled share went to a spare too")
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(text.contains("eis_hedges_total"), "the stalled call was hedged")
     }
 }

@@ -158,4 +158,20 @@ struct GatewayFailoverIntegrationTests {
             #expect(metrics.contains(#"eis_config_reloads_total{result="failure"} 1"#))
         }
     }
+
+    @Test func aBackendThatAcceptsButNeverAnswersIsFailedOverWithinTheDeadlineAndTakenOut() async throws {
+        try await withThreeBackends { url, client, servers, _ in
+            servers[2].signal(SIGSTOP)  // the kernel still accepts its connections; nothing answers
+            defer { servers[2].signal(SIGCONT) }
+            for _ in 0..<12 {
+                let started = ContinuousClock.now
+                let response = try await Self.infer(client, url)
+                #expect(response.status == 200)
+                #expect(ContinuousClock.now - started < .seconds(5), "answered within the request deadline")
+            }
+            let health = try await client.execute(HTTPClientRequest(method: .get, url: url + "/healthz"), timeout: .seconds(5))
+            let report = String(decoding: health.body, as: UTF8.self)
+            #expect(report.contains("\"status\":\"ejected\"") || report.contains("\"status\":\"unhealthy\""), "\(report)")
+        }
+    }
 }

@@ -31,12 +31,17 @@ final class ModelBackends: Sendable {
     // Guarded by the Mutex: the pool and the verification statuses change together.
     private let state: Mutex<State>
     private let logger: Logger
+    private let metrics: GatewayMetrics?
 
-    init(members: [any Backend], policy: PoolStateMachine<ContinuousClock.Instant>.Policy = .init(), logger: Logger = Logger(label: "eis-gateway")) {
+    /// Creates the pool for `members`; `weights` (default 1 each) set their share of the load.
+    init(members: [any Backend], weights: [Double]? = nil, policy: PoolStateMachine<ContinuousClock.Instant>.Policy = .init(),
+         metrics: GatewayMetrics? = nil, logger: Logger = Logger(label: "eis-gateway")) {
         self.members = members
+        let weights = weights ?? [Double](repeating: 1, count: members.count)
         self.state = Mutex(State(
-            pool: PoolStateMachine(members: members.map { (trustDomain: $0.endpoint.trustDomain, weight: 1) }, policy: policy),
+            pool: PoolStateMachine(members: zip(members, weights).map { (trustDomain: $0.endpoint.trustDomain, weight: $1) }, policy: policy),
             statuses: [Status](repeating: .unverified, count: members.count)))
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -57,11 +62,15 @@ final class ModelBackends: Sendable {
         let now = ContinuousClock.now
         let ejectedUntil = state.withLock { $0.pool.finish(index, outcome: outcome, now: now) }
         if let ejectedUntil {
+            metrics?.recordEjection(backend: members[index].endpoint.name)
             logger.warning("backend ejected after failures", metadata: [
                 "backend": "\(members[index].endpoint.name)", "for": "\(ejectedUntil - now)",
             ])
         }
     }
+
+    /// When to hedge a call to this backend (its p95), or nil when hedging has too little data.
+    func hedgeDelay(_ index: Int) -> Duration? { state.withLock { $0.pool.hedgeDelay(index) } }
 
     /// Trust domains that currently have a backend able to take a call.
     var eligibleDomainCount: Int { state.withLock { $0.pool.eligibleDomainCount(now: .now) } }

@@ -10,6 +10,7 @@ import TOMLKit
 /// | `[gateway] max_rows_per_request` | int | 1024 |
 /// | `[gateway] request_timeout_ms` | int | 5000 |
 /// | `[gateway] backend_timeout_ms` | int | 1000 |
+/// | `[gateway] hedging` | bool | false |
 /// | `[gateway] log_level` | string | `"info"` |
 /// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
 /// | `[health] interval_ms` | int | 2000 |
@@ -30,6 +31,7 @@ import TOMLKit
 /// | `[[models.backends]] url` | string | required unless `launch` |
 /// | `[[models.backends]] launch` | bool | false |
 /// | `[[models.backends]] trust_domain` | string | required |
+/// | `[[models.backends]] weight` | number > 0 | 1 |
 /// | `[[models.backends]] remote_model` | string | the model's name |
 /// | `[[models.backends]] remote_layer` | string | the model's layer |
 ///
@@ -74,7 +76,7 @@ extension GatewayConfiguration {
             if let ms = reader.int(table, "max_ejection_ms", path: "outlier") { outlier.maxEjection = .milliseconds(ms) }
         }
         if let gateway = reader.table(root, "gateway", path: "") {
-            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "log_level", "server_binary"])
+            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging", "log_level", "server_binary"])
             if let listen = reader.string(gateway, "listen", path: "gateway") {
                 if let (host, port) = Self.parseHostPort(listen) {
                     listenHost = host
@@ -87,6 +89,7 @@ extension GatewayConfiguration {
             maxRowsPerRequest = reader.int(gateway, "max_rows_per_request", path: "gateway") ?? maxRowsPerRequest
             if let ms = reader.int(gateway, "request_timeout_ms", path: "gateway") { requestTimeout = .milliseconds(ms) }
             if let ms = reader.int(gateway, "backend_timeout_ms", path: "gateway") { backendTimeout = .milliseconds(ms) }
+            hedging = reader.bool(gateway, "hedging", path: "gateway") ?? hedging
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }
@@ -102,13 +105,14 @@ extension GatewayConfiguration {
             entry.weightFractionBits = reader.int(model, "weight_frac_bits", path: path) ?? entry.weightFractionBits
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
-                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "remote_model", "remote_layer"])
+                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer"])
                 var item = BackendConfiguration(
                     name: reader.string(backend, "name", path: backendPath) ?? "\(name)-\(backendIndex)",
                     trustDomain: reader.string(backend, "trust_domain", path: backendPath, required: true) ?? "",
                     url: reader.string(backend, "url", path: backendPath),
                     launch: reader.bool(backend, "launch", path: backendPath) ?? false)
                 item.kind = reader.string(backend, "kind", path: backendPath) ?? item.kind
+                item.weight = reader.number(backend, "weight", path: backendPath) ?? item.weight
                 item.remoteModel = reader.string(backend, "remote_model", path: backendPath)
                 item.remoteLayer = reader.string(backend, "remote_layer", path: backendPath)
                 entry.backends.append(item)
@@ -149,6 +153,11 @@ private struct TableReader {
 
     mutating func int(_ table: TOMLTable, _ key: String, path: String) -> Int? {
         value(table, key, path: path, required: false, type: "an integer") { $0.int }
+    }
+
+    /// An integer or a float, as a Double.
+    mutating func number(_ table: TOMLTable, _ key: String, path: String) -> Double? {
+        value(table, key, path: path, required: false, type: "a number") { $0.double ?? $0.int.map(Double.init) }
     }
 
     mutating func bool(_ table: TOMLTable, _ key: String, path: String) -> Bool? {

@@ -39,6 +39,7 @@ extension GatewayConfiguration {
                     problems.append("\(backendPath).name: \"\(backend.name)\" is used twice")
                 }
                 if backend.trustDomain.isEmpty { problems.append("\(backendPath).trust_domain: must not be empty") }
+                if !(backend.weight > 0 && backend.weight.isFinite) { problems.append("\(backendPath).weight: must be a positive number") }
                 switch (backend.url, backend.launch) {
                 case (nil, false): problems.append("\(backendPath): needs a url, or launch = true")
                 case (.some, true): problems.append("\(backendPath): url and launch = true exclude each other")

@@ -16,6 +16,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Longest wait for one backend call (default 1 s, capped by the request's deadline), so a
     /// hung backend leaves time to fail over to a spare.
     public var backendTimeout: Duration = .seconds(1)
+    /// Send a share to a spare as well when its backend runs past its own p95 latency; the
+    /// first answer wins. Costs extra backend calls. Default off.
+    public var hedging = false
     /// Log level name. Default `info`.
     public var logLevel: String = "info"
     /// Path of the `eis-server` binary used for `launch = true` backends; default: next to
@@ -68,6 +71,8 @@ public struct BackendConfiguration: Sendable, Equatable {
     public var launch: Bool = false
     /// Who operates the server; shares of one sharing go to distinct trust domains.
     public var trustDomain: String
+    /// Relative capacity for least-loaded selection (default 1).
+    public var weight: Double = 1
     /// Model name on the backend (default: the model's name).
     public var remoteModel: String?
     /// Layer name on the backend (default: the model's layer).

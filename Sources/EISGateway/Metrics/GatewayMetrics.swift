@@ -34,6 +34,16 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "eis_failovers_total", dimensions: [("model", model), ("reason", reason)], factory: factory).increment()
     }
 
+    /// One hedge: a share sent to a spare because its backend ran past its p95.
+    func recordHedge(model: String) {
+        Counter(label: "eis_hedges_total", dimensions: [("model", model)], factory: factory).increment()
+    }
+
+    /// One ejection of a backend by outlier detection.
+    func recordEjection(backend: String) {
+        Counter(label: "eis_ejections_total", dimensions: [("backend", backend)], factory: factory).increment()
+    }
+
     /// One configuration reload, successful or not.
     func recordReload(success: Bool) {
         Counter(label: "eis_config_reloads_total", dimensions: [("result", success ? "success" : "failure")], factory: factory).increment()

@@ -17,6 +17,8 @@ struct InferencePipeline: Sendable {
     let logger: Logger
     /// Longest wait for one backend call, so a hung backend leaves time to fail over.
     var backendTimeout: Duration = .seconds(1)
+    /// Whether a call slower than its backend's p95 gets a hedge: the same share sent to a spare.
+    var hedging = false
 
     /// Runs a batch of input rows through the shared linear layer.
     ///
@@ -99,54 +101,85 @@ struct InferencePipeline: Sendable {
         var received = Set(placement)
         var failed = failedBackends
         let result = await withTaskGroup(of: (share: Int, member: Int, outcome: CallOutcome).self) { group in
+            var inFlight = [Int](repeating: 0, count: shares.count)
             func start(share: Int, on member: Int) {
                 let batch = ShareBatch(arithmetic: .ring64, inputFractionBits: model.inputCodec.fractionBits,
                                        shares: Matrix(rows: rows, columns: width, elements: shares[share]))
+                inFlight[share] += 1
                 group.addTask { (share, member, await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
+                // Hedging: if this backend is slower than its own p95 this time, a spare gets the same share.
+                if hedging, let delay = backends.hedgeDelay(member) {
+                    group.addTask {
+                        try? await Task.sleep(for: delay)
+                        return (share, member, .hedgeDue)
+                    }
+                }
+            }
+            /// A backend that may take share `share`: it holds no share of this sharing, has not
+            /// failed, and is in no trust domain that holds another share.
+            func spare(for share: Int) -> Int? {
+                let otherDomains = Set(holders.indices.filter { $0 != share }.flatMap { holders[$0] }
+                    .map { backends.members[$0].endpoint.trustDomain })
+                guard ContinuousClock.now < deadline,
+                      let chosen = backends.place(count: 1, excluding: received.union(failed), avoidingDomains: otherDomains)?.first
+                else { return nil }
+                holders[share].insert(chosen)
+                received.insert(chosen)
+                return chosen
             }
             for (share, member) in placement.enumerated() { start(share: share, on: member) }
             var partials = [[Int64]?](repeating: nil, count: shares.count)
             var answered = 0
             var failure: BackendError?
-            while let (share, member, outcome) = await group.next() {
-                guard failure == nil else {
-                    backends.finish(member, outcome: .abandoned)
-                    continue
-                }
+            while failure == nil && answered < shares.count, let (share, member, outcome) = await group.next() {
                 switch outcome {
+                case .hedgeDue:
+                    guard partials[share] == nil, inFlight[share] == 1, let hedge = spare(for: share) else { continue }
+                    metrics.recordHedge(model: model.name)
+                    start(share: share, on: hedge)
                 case .answered(let partial, let latency):
                     backends.finish(member, outcome: .success(latency: latency))
+                    inFlight[share] -= 1
+                    guard partials[share] == nil else { continue }
                     partials[share] = partial
                     answered += 1
-                    if answered == shares.count { return Result<[[Int64]], BackendError>.success(partials.map { $0 ?? [] }) }
                 case .failed(let error):
                     backends.finish(member, outcome: error.isCancelled ? .abandoned : .failure)
+                    inFlight[share] -= 1
                     failed.insert(member)
-                    // A spare for share i: not a holder of any share, not in the domain of a holder of another share.
-                    let otherDomains = Set(holders.indices.filter { $0 != share }.flatMap { holders[$0] }
-                        .map { backends.members[$0].endpoint.trustDomain })
-                    if ContinuousClock.now < deadline,
-                       let spare = backends.place(count: 1, excluding: received.union(failed), avoidingDomains: otherDomains)?.first {
+                    // Answered already, or a hedge for it is still running: nothing to do.
+                    guard partials[share] == nil, inFlight[share] == 0 else { continue }
+                    if let replacement = spare(for: share) {
                         metrics.recordFailover(model: model.name, reason: error.shortDescription)
-                        holders[share].insert(spare)
-                        received.insert(spare)
-                        start(share: share, on: spare)
+                        start(share: share, on: replacement)
                     } else {
                         failure = error
-                        group.cancelAll()
                     }
                 }
             }
+            // Cancel what is left (losing hedges, hedge timers, or the rest after a failure) and
+            // give every placed call back to the pool.
+            group.cancelAll()
+            while let (_, member, outcome) = await group.next() {
+                switch outcome {
+                case .hedgeDue: break
+                case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
+                case .failed: backends.finish(member, outcome: .abandoned)
+                }
+            }
+            if answered == shares.count { return Result<[[Int64]], BackendError>.success(partials.map { $0 ?? [] }) }
             return .failure(failure ?? .unavailable("no answer"))
         }
         failedBackends = failed
         return result
     }
 
-    /// How one backend call ended.
+    /// How one backend call ended (or that a hedge is due).
     private enum CallOutcome: Sendable {
         case answered([Int64], latency: Double)
         case failed(BackendError)
+        /// The call on this share has run past its backend's p95: time to hedge.
+        case hedgeDue
     }
 
     /// One backend call: verification on first use, then the share, with metrics.

@@ -61,6 +61,10 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
         var ejections = 0
         /// While set and in the future, the backend takes no calls; once past, it is half-open.
         var ejectedUntil: Instant?
+        /// The latest successful call latencies (seconds), a ring of `latencyWindow`.
+        var recentLatencies: [Double] = []
+        /// Where the next latency goes in `recentLatencies`.
+        var nextLatencySlot = 0
         /// The active health checks' verdict.
         var healthy = true
         /// Active checks in a row with the same result, counting towards a threshold.
@@ -134,6 +138,12 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
             return nil
         case .success(let seconds):
             members[index].latency = members[index].latency.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
+            if members[index].recentLatencies.count < Self.latencyWindow {
+                members[index].recentLatencies.append(seconds)
+            } else {
+                members[index].recentLatencies[members[index].nextLatencySlot] = seconds
+            }
+            members[index].nextLatencySlot = (members[index].nextLatencySlot + 1) % Self.latencyWindow
             members[index].consecutiveFailures = 0
             members[index].ejections = 0
             members[index].ejectedUntil = nil
@@ -173,6 +183,21 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
             member.consecutiveFailures = 0
         }
         return passed
+    }
+
+    /// Successful calls remembered per backend for its p95.
+    static var latencyWindow: Int { 64 }
+    /// Calls needed before a p95 is trusted for hedging.
+    static var minimumSamplesForHedging: Int { 20 }
+
+    /// When to hedge a call to this backend: its observed p95 latency, or nil before it has
+    /// answered `minimumSamplesForHedging` calls.
+    func hedgeDelay(_ index: Int) -> Duration? {
+        let samples = members[index].recentLatencies
+        guard samples.count >= Self.minimumSamplesForHedging else { return nil }
+        let sorted = samples.sorted()
+        let p95 = sorted[min(sorted.count - 1, Int((0.95 * Double(sorted.count)).rounded(.up)) - 1)]
+        return .microseconds(max(Int64(p95 * 1e6), 100))
     }
 
     /// Marks a backend as serving other weights: it never takes a call again.
