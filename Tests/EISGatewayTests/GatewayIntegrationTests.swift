@@ -10,7 +10,7 @@ struct GatewayIntegrationTests {
     /// Runs `body` with two eis-servers and a gateway in front of them; stops all three after.
     private func withDeployment(
         extraGatewayConfig: String = "",
-        _ body: (_ gatewayURL: String, _ client: CurlHTTPClient, _ servers: [ChildProcess]) async throws -> Void
+        _ body: (_ gatewayURL: String, _ client: CurlHTTPClient, _ servers: [ChildProcess], _ gateway: ChildProcess) async throws -> Void
     ) async throws {
         let paths = try ProcessPaths()
         var servers = [ChildProcess]()
@@ -41,13 +41,14 @@ struct GatewayIntegrationTests {
             trust_domain = "b"
             """
         let configFile = try paths.temporaryFile(named: "gateway.conf", contents: config)
-        gateway = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
-        try await body("http://127.0.0.1:\(gateway?.port ?? 0)", client, servers)
+        let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
+        gateway = started
+        try await body("http://127.0.0.1:\(started.port)", client, servers, started)
     }
 
     @Test func hundredRandomInputsMatchTheDoubleReference() async throws {
         let reference = try DemoReference()
-        try await withDeployment { url, client, _ in
+        try await withDeployment { url, client, _, _ in
             var generator = SystemRandomNumberGenerator()
             var worst = 0.0
             for _ in 0..<100 {
@@ -78,7 +79,7 @@ struct GatewayIntegrationTests {
             ("{}", 400, "missing_input"),
             (String(repeating: " ", count: 2 << 20), 413, "body_too_large"),
         ]
-        try await withDeployment { url, client, _ in
+        try await withDeployment { url, client, _, _ in
             for bad in cases {
                 let response = try await client.execute(
                     HTTPClientRequest(method: .post, url: url + "/infer", body: Array(bad.body.utf8)), timeout: .seconds(10))
@@ -95,7 +96,7 @@ struct GatewayIntegrationTests {
     @Test func aStoppedBackendGives503AndAHungOneGives504() async throws {
         let reference = try DemoReference()
         let valid = Array(("{\"input\":[" + Array(repeating: "0.25", count: reference.inputs).joined(separator: ",") + "]}").utf8)
-        try await withDeployment(extraGatewayConfig: "request_timeout_ms = 1500\nbackend_timeout_ms = 3000") { url, client, servers in
+        try await withDeployment(extraGatewayConfig: "request_timeout_ms = 1500\nbackend_timeout_ms = 3000") { url, client, servers, _ in
             let ok = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10))
             #expect(ok.status == 200)
             servers[1].signal(SIGSTOP)  // accepts connections (kernel backlog) but never answers
@@ -110,6 +111,30 @@ struct GatewayIntegrationTests {
             #expect(down.header("retry-after") != nil)
             let health = try await client.execute(HTTPClientRequest(method: .get, url: url + "/healthz"), timeout: .seconds(10))
             #expect(health.status == 200 || health.status == 503)
+        }
+    }
+
+    @Test func sigtermLetsInFlightRequestsFinishThenExitsZero() async throws {
+        let reference = try DemoReference()
+        let valid = Array(("{\"input\":[" + Array(repeating: "0.25", count: reference.inputs).joined(separator: ",") + "]}").utf8)
+        try await withDeployment(extraGatewayConfig: "backend_timeout_ms = 4000") { url, client, servers, gateway in
+            #expect(try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10)).status == 200)
+            // Hold the requests inside the gateway: one backend stops answering for a moment.
+            servers[1].signal(SIGSTOP)
+            let inFlight = Task {
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<3 {
+                        group.addTask { try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10)).status }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            gateway.signal(SIGTERM)
+            try await Task.sleep(for: .milliseconds(300))
+            servers[1].signal(SIGCONT)
+            #expect(try await inFlight.value == [200, 200, 200], "requests in flight at SIGTERM are answered")
+            #expect(gateway.waitForExit() == 0)
         }
     }
 
