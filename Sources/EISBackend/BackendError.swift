@@ -49,4 +49,6 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isTimeout: Bool { code == .timeout }
     /// Whether this is a cancellation.
     public var isCancelled: Bool { code == .cancelled }
+    /// Whether too few backends could be used.
+    public var isUnavailable: Bool { code == .unavailable }
 }

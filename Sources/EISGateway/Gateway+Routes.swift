@@ -55,7 +55,8 @@ extension Gateway {
             } catch is NIOTooManyBytesError {
                 throw GatewayError.bodyTooLarge(configuration.maxBodyBytes)
             }
-            let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw) }
+            let maxRows = configuration.maxRowsPerRequest
+            let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw, maxRows: maxRows) }
             guard let name = parsed.model ?? defaultModel else {
                 throw GatewayError.unknownModel("name a model with \"model\" (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
             }

@@ -74,7 +74,7 @@ public struct Gateway: Sendable {
             for pipeline in pipelines.values {
                 for index in pipeline.backends.members.indices {
                     group.addTask {
-                        while ContinuousClock.now < deadline {
+                        while ContinuousClock.now < deadline && !Task.isCancelled {
                             do {
                                 let attempt = min(deadline, .now + .seconds(2))
                                 try await pipeline.backends.ensureVerified(index, against: pipeline.model, deadline: attempt, logger: logger)

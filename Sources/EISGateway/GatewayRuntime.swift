@@ -74,6 +74,8 @@ public final class GatewayRuntime: Sendable {
             }
             let gateway = try Gateway(configuration: configuration, registry: registry, client: client, metrics: old.metrics, logger: logger)
             await gateway.verifyBackends(timeout: verifyTimeout)
+            // Shutting down while verifying: do not install a gateway whose backends were never checked.
+            try Task.checkCancellation()
             state.withLock { $0 = gateway }
             old.metrics.recordReload(success: true)
             logger.notice("configuration reloaded", metadata: ["path": "\(configurationPath)"])

@@ -138,11 +138,15 @@ struct FailoverPropertyTests {
         pipeline.backendTimeout = .seconds(2)
         pipeline.hedging = true
         let layer = try Fixtures.demoLayer()
-        // The weight makes b0 take a share of every request while it answers.
-        for request in 0..<40 {
-            let x = Fixtures.randomRow(seed: 77_000 + UInt64(request))
+        // Until b0 has taken its 31st share (the stalling one) and a few more requests after it.
+        var request: UInt64 = 0
+        var afterStall = 0
+        while afterStall < 5 && request < 400 {
+            let x = Fixtures.randomRow(seed: 77_000 + request)
             let y = try await pipeline.infer([x], deadline: .now + .seconds(5))
             #expect(zip(y[0], Fixtures.reference(layer, x)).allSatisfy { abs($0 - $1) < 1e-6 })
+            if backends[0].received.count > 30 { afterStall += 1 }
+            request += 1
         }
         // The hedge is the same share, sent to a spare.
         let stalled = try #require(backends[0].received.count > 30 ? backends[0].received[30] : nil)

@@ -93,3 +93,13 @@ struct InferBodyParserTests {
         #expect(decoded["output"] as? [Double] == outputs[0])
     }
 }
+
+extension InferBodyParserTests {
+    @Test func rowsBeyondTheLimitFailWhileParsing() {
+        let body = "{\"inputs\":[" + Array(repeating: "[]", count: 5000).joined(separator: ",") + "]}"
+        let bytes = Array(body.utf8)
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(GatewayError) in try InferBodyParser.parse(raw, maxRows: 8) } }
+        #expect(throws: GatewayError.self) { try result.get() }
+        if case .failure(let error) = result { #expect(error.code == "too_many_rows") }
+    }
+}

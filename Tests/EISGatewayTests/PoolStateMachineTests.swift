@@ -49,11 +49,14 @@ struct PoolStateMachineTests {
         var pool = machine(["a", "a"])
         pool.finish(try placeOne(&pool, now: t0, excluding: [1]), outcome: .success(latency: 0.050), now: t0)
         pool.finish(try placeOne(&pool, now: t0, excluding: [0]), outcome: .success(latency: 0.001), now: t0)
-        for _ in 0..<10 {
+        var picks = [0, 0]
+        for _ in 0..<64 {
             let chosen = try placeOne(&pool, now: t0)
-            #expect(chosen == 1)
+            picks[chosen] += 1
             pool.finish(chosen, outcome: .abandoned, now: t0)
         }
+        #expect(picks[1] >= 56, "the fast backend takes the calls: \(picks)")
+        #expect(picks[0] >= 1, "the slow one still gets an occasional call, so its average can recover: \(picks)")
     }
 
     @Test func consecutiveFailuresEjectAndEjectionsDoubleUpToTheCap() throws {
@@ -155,5 +158,26 @@ extension PoolStateMachineTests {
         #expect(pool.members[0].ejectedUntil == nil)
         #expect(pool.isEligible(0, now: t0))
         #expect(pool.recordHealthCheck(0, passed: true) == nil, "no change while healthy")
+    }
+}
+
+extension PoolStateMachineTests {
+    @Test func failuresOfCallsInFlightWhenEjectedDoNotLengthenTheEjection() throws {
+        var pool = machine(["a", "b"], policy: .init(consecutiveFailuresToEject: 3, baseEjection: .seconds(2), maxEjection: .seconds(60)))
+        var calls = [Int]()
+        for _ in 0..<10 { calls.append(try placeOne(&pool, now: t0, excluding: [1])) }
+        for call in calls { pool.finish(call, outcome: .failure, now: t0 + .milliseconds(5)) }
+        #expect(pool.members[0].ejections == 1)
+        #expect(pool.members[0].ejectedUntil == t0 + .milliseconds(5) + .seconds(2))
+    }
+
+    @Test func abandonedCallsStillFeedTheLatencyWindow() throws {
+        var pool = machine(["a"])
+        for _ in 0..<25 { pool.finish(try placeOne(&pool, now: t0), outcome: .success(latency: 0.001), now: t0) }
+        let before = try #require(pool.hedgeDelay(0))
+        for _ in 0..<10 { pool.finish(try placeOne(&pool, now: t0), outcome: .abandoned(after: 0.5), now: t0) }
+        let after = try #require(pool.hedgeDelay(0))
+        #expect(after > before, "slow calls that lost to a hedge still count towards the p95")
+        #expect(pool.members[0].consecutiveFailures == 0)
     }
 }

@@ -95,7 +95,8 @@ final class ModelBackends: Sendable {
             logger.error("refusing backend", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)", "difference": "\(difference)"])
             throw .mismatch(reason)
         }
-        state.withLock { $0.statuses[index] = .verified }
+        // A health check may have refused it while we waited; never overwrite that.
+        state.withLock { if $0.statuses[index] == .unverified { $0.statuses[index] = .verified } }
         logger.info("backend verified", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)"])
     }
 

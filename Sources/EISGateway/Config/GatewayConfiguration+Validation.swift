@@ -18,7 +18,9 @@ extension GatewayConfiguration {
         if health.unhealthyThreshold < 1 { problems.append("health.unhealthy_threshold: must be at least 1") }
         if health.healthyThreshold < 1 { problems.append("health.healthy_threshold: must be at least 1") }
         if outlier.consecutiveFailures < 1 { problems.append("outlier.consecutive_failures: must be at least 1") }
-        if outlier.baseEjection <= .zero { problems.append("outlier.base_ejection_ms: must be positive") }
+        if outlier.baseEjection <= .zero || outlier.baseEjection > .seconds(3600) {
+            problems.append("outlier.base_ejection_ms: must be in 1...3600000")
+        }
         if outlier.maxEjection < outlier.baseEjection { problems.append("outlier.max_ejection_ms: must be at least base_ejection_ms") }
         if models.isEmpty { problems.append("models: at least one [[models]] entry is required") }
         var modelNames = Set<String>(), backendNames = Set<String>()

@@ -11,17 +11,21 @@ struct InferBodyParser {
     static let maxDepth = 32
 
     private let bytes: UnsafeRawBufferPointer
+    private let maxRows: Int
     private var index = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) {
+    private init(_ bytes: UnsafeRawBufferPointer, maxRows: Int) {
         self.bytes = bytes
+        self.maxRows = maxRows
     }
 
     /// Parses a body.
     ///
-    /// - Throws: `GatewayError` `malformed_json`, `invalid_value` or `not_finite`.
-    static func parse(_ body: UnsafeRawBufferPointer) throws(GatewayError) -> InferRequest {
-        var parser = InferBodyParser(body)
+    /// - Parameter maxRows: more rows in `inputs` fail as soon as they are seen, so a body of
+    ///   many tiny rows cannot make the gateway allocate far more than the body's size.
+    /// - Throws: `GatewayError` `malformed_json`, `invalid_value`, `not_finite` or `too_many_rows`.
+    static func parse(_ body: UnsafeRawBufferPointer, maxRows: Int = .max) throws(GatewayError) -> InferRequest {
+        var parser = InferBodyParser(body, maxRows: maxRows)
         let request = try parser.parseObject()
         parser.skipWhitespace()
         guard parser.index == body.count else { throw parser.malformed("unexpected data after the JSON object") }
@@ -81,6 +85,7 @@ struct InferBodyParser {
         }
         while true {
             skipWhitespace()
+            guard rows.count < maxRows else { throw .tooManyRows("more than max_rows_per_request = \(maxRows) rows") }
             rows.append(try parseNumberArray(path: "inputs[\(rows.count)]"))
             skipWhitespace()
             switch next() {
@@ -95,7 +100,6 @@ struct InferBodyParser {
         guard peek() == UInt8(ascii: "[") else { throw .invalidValue("\(path()): expected an array of numbers") }
         index += 1
         var values = [Double]()
-        values.reserveCapacity(256)
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             index += 1

@@ -30,8 +30,13 @@ struct InferencePipeline: Sendable {
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
-        for attempt in 0..<2 {
-            if attempt > 0 { metrics.recordFailover(model: model.name, reason: "fresh_sharing") }
+        attempts: for attempt in 0..<2 {
+            if attempt > 0 {
+                // Nothing left to try: the deadline passed, the request was cancelled, or the
+                // first placement already found too few backends.
+                if ContinuousClock.now >= deadline || Task.isCancelled || lastError?.isUnavailable == true { break attempts }
+                metrics.recordFailover(model: model.name, reason: "fresh_sharing")
+            }
             var random = SecureRandom()
             let shares = AdditiveSharing.split(encoded.elements, into: model.shares, using: &random)
             switch await send(shares, rows: rows.count, deadline: deadline, failedBackends: &failedBackends) {
@@ -39,7 +44,6 @@ struct InferencePipeline: Sendable {
                 return decode(AdditiveSharing.combine(partials), rows: rows.count)
             case .failure(let error):
                 lastError = error
-                if error.isTimeout && ContinuousClock.now >= deadline { break }
             }
         }
         if ContinuousClock.now >= deadline {
@@ -101,11 +105,12 @@ struct InferencePipeline: Sendable {
         var received = Set(placement)
         var failed = failedBackends
         let result = await withTaskGroup(of: (share: Int, member: Int, outcome: CallOutcome).self) { group in
-            var inFlight = [Int](repeating: 0, count: shares.count)
+            // The backends currently computing each share (more than one while a hedge runs).
+            var inFlight = [Set<Int>](repeating: [], count: shares.count)
             func start(share: Int, on member: Int) {
                 let batch = ShareBatch(arithmetic: .ring64, inputFractionBits: model.inputCodec.fractionBits,
                                        shares: Matrix(rows: rows, columns: width, elements: shares[share]))
-                inFlight[share] += 1
+                inFlight[share].insert(member)
                 group.addTask { (share, member, await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
                 // Hedging: if this backend is slower than its own p95 this time, a spare gets the same share.
                 if hedging, let delay = backends.hedgeDelay(member) {
@@ -134,21 +139,28 @@ struct InferencePipeline: Sendable {
             while failure == nil && answered < shares.count, let (share, member, outcome) = await group.next() {
                 switch outcome {
                 case .hedgeDue:
-                    guard partials[share] == nil, inFlight[share] == 1, let hedge = spare(for: share) else { continue }
+                    // Only when the call that set this timer is still the only one on its share.
+                    guard partials[share] == nil, inFlight[share] == [member], let hedge = spare(for: share) else { continue }
                     metrics.recordHedge(model: model.name)
                     start(share: share, on: hedge)
                 case .answered(let partial, let latency):
                     backends.finish(member, outcome: .success(latency: latency))
-                    inFlight[share] -= 1
+                    inFlight[share].remove(member)
                     guard partials[share] == nil else { continue }
                     partials[share] = partial
                     answered += 1
-                case .failed(let error):
-                    backends.finish(member, outcome: error.isCancelled ? .abandoned : .failure)
-                    inFlight[share] -= 1
+                case .failed(let error, let blamesBackend, let elapsed):
+                    inFlight[share].remove(member)
+                    if error.isCancelled || Task.isCancelled {
+                        // The request itself was cancelled: stop, and blame no backend.
+                        backends.finish(member, outcome: .abandoned(after: elapsed))
+                        failure = error
+                        continue
+                    }
+                    backends.finish(member, outcome: blamesBackend ? .failure : .abandoned(after: elapsed))
                     failed.insert(member)
                     // Answered already, or a hedge for it is still running: nothing to do.
-                    guard partials[share] == nil, inFlight[share] == 0 else { continue }
+                    guard partials[share] == nil, inFlight[share].isEmpty else { continue }
                     if let replacement = spare(for: share) {
                         metrics.recordFailover(model: model.name, reason: error.shortDescription)
                         start(share: share, on: replacement)
@@ -164,7 +176,9 @@ struct InferencePipeline: Sendable {
                 switch outcome {
                 case .hedgeDue: break
                 case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
-                case .failed: backends.finish(member, outcome: .abandoned)
+                // Its time so far is a lower bound on its latency: keep it, so the p95 that
+                // hedging uses is not biased towards the calls that won.
+                case .failed(_, _, let elapsed): backends.finish(member, outcome: .abandoned(after: elapsed))
                 }
             }
             if answered == shares.count { return Result<[[Int64]], BackendError>.success(partials.map { $0 ?? [] }) }
@@ -177,7 +191,9 @@ struct InferencePipeline: Sendable {
     /// How one backend call ended (or that a hedge is due).
     private enum CallOutcome: Sendable {
         case answered([Int64], latency: Double)
-        case failed(BackendError)
+        /// `blamesBackend` is false when the request's own deadline, not the backend's
+        /// timeout, cut the call short: that says nothing about the backend.
+        case failed(BackendError, blamesBackend: Bool, elapsed: Double)
         /// The call on this share has run past its backend's p95: time to hedge.
         case hedgeDue
     }
@@ -193,14 +209,24 @@ struct InferencePipeline: Sendable {
             let elapsed = ContinuousClock.now - start
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: elapsed)
             metrics.setBackendUp(backend.endpoint.name, true)
-            return .answered(partial.elements, latency: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            return .answered(partial.elements, latency: elapsed.seconds)
         } catch {
-            metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: .now - start)
-            if !error.isCancelled {
+            let elapsed = ContinuousClock.now - start
+            metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: elapsed)
+            let cutByRequestDeadline = error.isTimeout && callDeadline == deadline
+            let blamesBackend = !error.isCancelled && !cutByRequestDeadline
+            if blamesBackend {
                 metrics.setBackendUp(backend.endpoint.name, false)
                 logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
             }
-            return .failed(error)
+            return .failed(error, blamesBackend: blamesBackend, elapsed: elapsed.seconds)
         }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 }

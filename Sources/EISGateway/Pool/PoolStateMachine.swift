@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pure state of one model's backends: which may receive shares, how loaded they are, and
 /// when a misbehaving one is ejected.
 ///
@@ -40,8 +42,12 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
         case success(latency: Double)
         /// Failed in a way that says the backend is unwell (unreachable, timeout, garbage).
         case failure
-        /// Ended without saying anything about the backend (cancelled because another share failed).
-        case abandoned
+        /// Ended without saying anything about the backend (cancelled, or cut by the request's
+        /// own deadline), after this many seconds, a lower bound on its latency, when known.
+        case abandoned(after: Double?)
+
+        /// Ended without a latency sample.
+        static var abandoned: Outcome { .abandoned(after: nil) }
     }
 
     /// One backend's state.
@@ -97,8 +103,9 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
 
     /// Chooses `count` backends in distinct trust domains and counts a call on each.
     ///
-    /// Prefers the least loaded (outstanding ÷ weight), then the fastest (EWMA latency); ties
-    /// rotate so equal backends share the load.
+    /// Prefers the least loaded (outstanding ÷ weight), then the fastest (EWMA latency, in
+    /// doubling buckets above 1 ms; every eighth placement skips this so no backend starves);
+    /// ties rotate so equal backends share the load.
     /// - Parameters:
     ///   - excluding: backends that must not be chosen (they hold a share of this sharing).
     ///   - avoidingDomains: trust domains that must not be chosen.
@@ -109,13 +116,18 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
             !excluding.contains($0) && !avoidingDomains.contains(members[$0].trustDomain) && isEligible($0, now: now)
         }
         let start = rotation
+        // Every eighth placement ignores latency, so a backend that once looked slow still gets
+        // calls that refresh its average instead of starving on an old figure.
+        let useLatency = rotation % 8 != 0
         let ordered = candidates.sorted { a, b in
             let loadA = Double(members[a].outstanding) / members[a].weight
             let loadB = Double(members[b].outstanding) / members[b].weight
             if loadA != loadB { return loadA < loadB }
-            let latencyA = members[a].latency ?? 0, latencyB = members[b].latency ?? 0
-            if latencyA != latencyB { return latencyA < latencyB }
-            return (a - start) & 0xFFFF < (b - start) & 0xFFFF
+            if useLatency {
+                let bucketA = Self.latencyBucket(members[a].latency), bucketB = Self.latencyBucket(members[b].latency)
+                if bucketA != bucketB { return bucketA < bucketB }
+            }
+            return (a &- start) & 0xFFFF < (b &- start) & 0xFFFF
         }
         var chosen = [Int](), domains = Set<String>()
         for index in ordered where domains.insert(members[index].trustDomain).inserted {
@@ -134,22 +146,21 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
     mutating func finish(_ index: Int, outcome: Outcome, now: Instant) -> Instant? {
         members[index].outstanding = max(0, members[index].outstanding - 1)
         switch outcome {
-        case .abandoned:
+        case .abandoned(let seconds):
+            if let seconds { recordSample(index, seconds) }
             return nil
         case .success(let seconds):
             members[index].latency = members[index].latency.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
-            if members[index].recentLatencies.count < Self.latencyWindow {
-                members[index].recentLatencies.append(seconds)
-            } else {
-                members[index].recentLatencies[members[index].nextLatencySlot] = seconds
-            }
-            members[index].nextLatencySlot = (members[index].nextLatencySlot + 1) % Self.latencyWindow
+            recordSample(index, seconds)
             members[index].consecutiveFailures = 0
             members[index].ejections = 0
             members[index].ejectedUntil = nil
             return nil
         case .failure:
             members[index].consecutiveFailures += 1
+            // Still ejected: this is a call that was in flight before the ejection, not the
+            // half-open probe, so it must not eject the backend again for longer.
+            if let until = members[index].ejectedUntil, now < until { return nil }
             let halfOpen = members[index].ejectedUntil != nil
             guard halfOpen || members[index].consecutiveFailures >= policy.consecutiveFailuresToEject else { return nil }
             members[index].ejections += 1
@@ -181,8 +192,26 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
         if passed {
             member.ejectedUntil = nil
             member.consecutiveFailures = 0
+            member.ejections = 0
         }
         return passed
+    }
+
+    /// Latencies compared in doubling buckets above 1 ms: noise between similar backends must not
+    /// send all traffic to one of them.
+    static func latencyBucket(_ seconds: Double?) -> Int {
+        guard let seconds, seconds >= 0.001 else { return 0 }
+        return Int(log2(seconds / 0.001)) + 1
+    }
+
+    /// Adds a latency to the backend's window for its p95.
+    private mutating func recordSample(_ index: Int, _ seconds: Double) {
+        if members[index].recentLatencies.count < Self.latencyWindow {
+            members[index].recentLatencies.append(seconds)
+        } else {
+            members[index].recentLatencies[members[index].nextLatencySlot] = seconds
+        }
+        members[index].nextLatencySlot = (members[index].nextLatencySlot + 1) % Self.latencyWindow
     }
 
     /// Successful calls remembered per backend for its p95.
