@@ -44,10 +44,22 @@ struct EISBenchCommand: AsyncParsableCommand {
 
         var children = [ChildProcess]()
         let client = CurlHTTPClient()
-        defer {
-            for child in children.reversed() { child.stop() }
-            client.shutdown()
+        var failure: (any Error)?
+        do {
+            try await benchmark(levels: levels, modelPath: modelPath, layer: layer, children: &children, client: client)
+        } catch {
+            failure = error
         }
+        for child in children.reversed() { await child.stop() }
+        client.shutdown()
+        if let failure { throw failure }
+    }
+
+    /// Starts the processes (recorded in `children`, which the caller stops) and runs every scenario.
+    private func benchmark(
+        levels: [Int], modelPath: String, layer: LinearLayer, children: inout [ChildProcess], client: CurlHTTPClient
+    ) async throws {
+        let directory = URL(fileURLWithPath: LocalServerLauncher.siblingServerBinary()).deletingLastPathComponent().path
         for _ in 0..<2 {
             children.append(try await ChildProcess.start(
                 executable: directory + "/eis-server",

@@ -25,35 +25,46 @@ struct GatewayFailoverIntegrationTests {
         var servers = [ChildProcess]()
         var gateway: ChildProcess?
         let client = CurlHTTPClient()
-        defer {
-            gateway?.stop()
-            for server in servers { server.stop() }
+        // Stopped with awaits after the body, also when it throws: a `defer` could only block.
+        func cleanUp() async {
+            await gateway?.stop()
+            for server in servers { await server.stop() }
             client.shutdown()
         }
-        for _ in 0..<3 {
-            servers.append(try await ChildProcess.start(
-                executable: paths.server, arguments: ["--model", paths.model, "--listen", "127.0.0.1:0", "--log-level", "error"]))
+        do {
+            try await startAndRun()
+        } catch {
+            await cleanUp()
+            throw error
         }
-        let backends = servers.enumerated().map { index, server in
-            "[[models.backends]]\nurl = \"http://127.0.0.1:\(server.port)\"\ntrust_domain = \"operator-\(index)\"\n"
-        }.joined()
-        let config = """
-            [gateway]
-            listen = "127.0.0.1:0"
-            log_level = "error"
-            backend_timeout_ms = 500
-            [health]
-            interval_ms = 200
-            timeout_ms = 200
-            [[models]]
-            name = "demo"
-            path = "\(paths.model)"
-            \(backends)
-            """
-        let configFile = try paths.temporaryFile(named: "three.conf", contents: config)
-        let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
-        gateway = started
-        try await body("http://127.0.0.1:\(started.port)", client, &servers, paths, started, configFile)
+        await cleanUp()
+
+        func startAndRun() async throws {
+            for _ in 0..<3 {
+                servers.append(try await ChildProcess.start(
+                    executable: paths.server, arguments: ["--model", paths.model, "--listen", "127.0.0.1:0", "--log-level", "error"]))
+            }
+            let backends = servers.enumerated().map { index, server in
+                "[[models.backends]]\nurl = \"http://127.0.0.1:\(server.port)\"\ntrust_domain = \"operator-\(index)\"\n"
+            }.joined()
+            let config = """
+                [gateway]
+                listen = "127.0.0.1:0"
+                log_level = "error"
+                backend_timeout_ms = 500
+                [health]
+                interval_ms = 200
+                timeout_ms = 200
+                [[models]]
+                name = "demo"
+                path = "\(paths.model)"
+                \(backends)
+                """
+            let configFile = try paths.temporaryFile(named: "three.conf", contents: config)
+            let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
+            gateway = started
+            try await body("http://127.0.0.1:\(started.port)", client, &servers, paths, started, configFile)
+        }
     }
 
     /// Outcomes counted by concurrent load workers.
@@ -82,7 +93,7 @@ struct GatewayFailoverIntegrationTests {
                 }
                 group.addTask {
                     try await Task.sleep(for: .seconds(1))
-                    victim.kill()
+                    await victim.kill()
                 }
                 try await group.waitForAll()
             }
@@ -96,8 +107,8 @@ struct GatewayFailoverIntegrationTests {
         try await withThreeBackends { url, client, servers, paths in
             #expect(try await Self.infer(client, url).status == 200)
             let ports = [servers[0].port, servers[1].port]
-            servers[0].kill()
-            servers[1].kill()
+            await servers[0].kill()
+            await servers[1].kill()
             // Let the health checks notice (two failed checks at 200 ms).
             try await Task.sleep(for: .milliseconds(700))
             for _ in 0..<5 {

@@ -16,34 +16,45 @@ struct GatewayIntegrationTests {
         var servers = [ChildProcess]()
         var gateway: ChildProcess?
         let client = CurlHTTPClient()
-        defer {
-            gateway?.stop()
-            for server in servers { server.stop() }
+        // Stopped with awaits after the body, also when it throws: a `defer` could only block.
+        func cleanUp() async {
+            await gateway?.stop()
+            for server in servers { await server.stop() }
             client.shutdown()
         }
-        for _ in 0..<2 {
-            servers.append(try await ChildProcess.start(
-                executable: paths.server, arguments: ["--model", paths.model, "--listen", "127.0.0.1:0", "--log-level", "warning"]))
+        do {
+            try await startAndRun()
+        } catch {
+            await cleanUp()
+            throw error
         }
-        let config = """
-            [gateway]
-            listen = "127.0.0.1:0"
-            log_level = "warning"
-            \(extraGatewayConfig)
-            [[models]]
-            name = "demo"
-            path = "\(paths.model)"
-            [[models.backends]]
-            url = "http://127.0.0.1:\(servers[0].port)"
-            trust_domain = "a"
-            [[models.backends]]
-            url = "http://127.0.0.1:\(servers[1].port)"
-            trust_domain = "b"
-            """
-        let configFile = try paths.temporaryFile(named: "gateway.conf", contents: config)
-        let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
-        gateway = started
-        try await body("http://127.0.0.1:\(started.port)", client, servers, started)
+        await cleanUp()
+
+        func startAndRun() async throws {
+            for _ in 0..<2 {
+                servers.append(try await ChildProcess.start(
+                    executable: paths.server, arguments: ["--model", paths.model, "--listen", "127.0.0.1:0", "--log-level", "warning"]))
+            }
+            let config = """
+                [gateway]
+                listen = "127.0.0.1:0"
+                log_level = "warning"
+                \(extraGatewayConfig)
+                [[models]]
+                name = "demo"
+                path = "\(paths.model)"
+                [[models.backends]]
+                url = "http://127.0.0.1:\(servers[0].port)"
+                trust_domain = "a"
+                [[models.backends]]
+                url = "http://127.0.0.1:\(servers[1].port)"
+                trust_domain = "b"
+                """
+            let configFile = try paths.temporaryFile(named: "gateway.conf", contents: config)
+            let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
+            gateway = started
+            try await body("http://127.0.0.1:\(started.port)", client, servers, started)
+        }
     }
 
     @Test func hundredRandomInputsMatchTheDoubleReference() async throws {
@@ -105,7 +116,7 @@ struct GatewayIntegrationTests {
             #expect(hung.status == 504)
             #expect(ContinuousClock.now - started < .seconds(5))
             servers[1].signal(SIGCONT)
-            servers[1].kill()
+            await servers[1].kill()
             let down = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10))
             #expect(down.status == 503)
             #expect(down.header("retry-after") != nil)
@@ -134,7 +145,7 @@ struct GatewayIntegrationTests {
             try await Task.sleep(for: .milliseconds(300))
             servers[1].signal(SIGCONT)
             #expect(try await inFlight.value == [200, 200, 200], "requests in flight at SIGTERM are answered")
-            #expect(gateway.waitForExit() == 0)
+            #expect(await gateway.waitForExit() == 0)
         }
     }
 
@@ -146,10 +157,18 @@ struct GatewayIntegrationTests {
         let configFile = try paths.temporaryFile(named: "demo.conf", contents: shipped)
         let gateway = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
         let client = CurlHTTPClient()
-        defer {
-            gateway.stop()
+        do {
+            try await checkLaunchAndStop(gateway: gateway, client: client)
+        } catch {
+            await gateway.stop()
             client.shutdown()
+            throw error
         }
+        await gateway.stop()
+        client.shutdown()
+    }
+
+    private func checkLaunchAndStop(gateway: ChildProcess, client: CurlHTTPClient) async throws {
         let url = "http://127.0.0.1:\(gateway.port)"
         let health = try await client.execute(HTTPClientRequest(method: .get, url: url + "/healthz"), timeout: .seconds(10))
         #expect(health.status == 200)
@@ -162,7 +181,7 @@ struct GatewayIntegrationTests {
         #expect(answer.status == 200)
 
         gateway.signal(SIGINT)
-        #expect(gateway.waitForExit() == 0)
+        #expect(await gateway.waitForExit() == 0)
         for backend in backendURLs {
             await #expect(throws: TransportError.self, "launched server \(backend) still answers after the gateway stopped") {
                 _ = try await client.execute(HTTPClientRequest(method: .get, url: backend + "/healthz"), timeout: .seconds(2))

@@ -43,7 +43,7 @@ public final class ChildProcess: Sendable {
         }
         guard let port = try await reader.port(timeout: timeout) else {
             let child = ChildProcess(process: process, port: 0)
-            child.stop()
+            await child.stop()
             throw LaunchError(message: "\(executable) exited or did not report its port within \(timeout) (see its log above)")
         }
         return ChildProcess(process: process, port: port)
@@ -52,20 +52,35 @@ public final class ChildProcess: Sendable {
     /// Whether the child is still running.
     public var isRunning: Bool { process.isRunning }
 
-    /// Stops the child: SIGTERM, then SIGKILL after `grace`. Blocks the calling thread until it
-    /// exits, so call it from a plain thread or at shutdown, not in a request path.
-    public func stop(grace: Duration = .seconds(5)) {
+    /// Stops the child: SIGTERM, then SIGKILL after `grace`; returns once it has exited.
+    ///
+    /// Waits with `Task.sleep`, so it never blocks a Swift concurrency thread.
+    public func stop(grace: Duration = .seconds(5)) async {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if process.isRunning { await kill() }
+    }
+
+    /// Stops the child like `stop(grace:)`, blocking the calling thread: for plain threads only.
+    func stopBlocking(grace: Duration = .seconds(5)) {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = ContinuousClock.now + grace
         while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { kill() }
+        if process.isRunning {
+            Foundation.kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
-    /// Sends SIGKILL and waits for the exit (fault-injection in tests).
-    public func kill() {
+    /// Sends SIGKILL and returns once the child has exited (fault injection in tests).
+    public func kill() async {
         Foundation.kill(pid, SIGKILL)
-        process.waitUntilExit()
+        _ = await waitForExit()
     }
 
     /// Sends a signal without waiting.
@@ -73,9 +88,11 @@ public final class ChildProcess: Sendable {
         Foundation.kill(pid, number)
     }
 
-    /// Waits for the child to exit and returns its status.
-    public func waitForExit() -> Int32 {
-        process.waitUntilExit()
+    /// Waits for the child to exit and returns its exit status, without blocking a thread.
+    public func waitForExit() async -> Int32 {
+        while process.isRunning {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return process.terminationStatus
     }
 }

@@ -70,7 +70,7 @@ public final class LocalServerLauncher: Sendable {
         for child in stopping { child.signal(SIGTERM) }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
-                for child in stopping { child.stop() }
+                for child in stopping { child.stopBlocking() }
                 continuation.resume()
             }
         }
