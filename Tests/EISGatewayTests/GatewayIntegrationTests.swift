@@ -9,51 +9,11 @@ import Testing
 struct GatewayIntegrationTests {
     /// Runs `body` with two eis-servers and a gateway in front of them; stops all three after.
     private func withDeployment(
-        extraGatewayConfig: String = "",
+        extraGatewayConfig: String = "backend_timeout_ms = 5000",
         _ body: (_ gatewayURL: String, _ client: CurlHTTPClient, _ servers: [ChildProcess], _ gateway: ChildProcess) async throws -> Void
     ) async throws {
-        let paths = try ProcessPaths()
-        var servers = [ChildProcess]()
-        var gateway: ChildProcess?
-        let client = CurlHTTPClient()
-        // Stopped with awaits after the body, also when it throws: a `defer` could only block.
-        func cleanUp() async {
-            await gateway?.stop()
-            for server in servers { await server.stop() }
-            client.shutdown()
-        }
-        do {
-            try await startAndRun()
-        } catch {
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
-
-        func startAndRun() async throws {
-            for _ in 0..<2 {
-                servers.append(try await ChildProcess.start(
-                    executable: paths.server, arguments: ["--model", paths.model, "--listen", "127.0.0.1:0", "--log-level", "warning"]))
-            }
-            let config = """
-                [gateway]
-                listen = "127.0.0.1:0"
-                log_level = "warning"
-                \(extraGatewayConfig)
-                [[models]]
-                name = "demo"
-                path = "\(paths.model)"
-                [[models.backends]]
-                url = "http://127.0.0.1:\(servers[0].port)"
-                trust_domain = "a"
-                [[models.backends]]
-                url = "http://127.0.0.1:\(servers[1].port)"
-                trust_domain = "b"
-                """
-            let configFile = try paths.temporaryFile(named: "gateway.conf", contents: config)
-            let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile])
-            gateway = started
-            try await body("http://127.0.0.1:\(started.port)", client, servers, started)
+        try await withProcessDeployment(servers: 2, gatewayKeys: extraGatewayConfig) { deployment in
+            try await body(deployment.url, deployment.client, deployment.servers, deployment.gateway)
         }
     }
 

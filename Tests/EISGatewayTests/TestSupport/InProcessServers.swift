@@ -105,6 +105,9 @@ enum Fixtures {
         var configuration = GatewayConfiguration()
         configuration.listenHost = "127.0.0.1"
         configuration.listenPort = 0
+        // A loaded 2-core test machine can take over a second to answer; only tests about
+        // timeouts should see one, and they set their own.
+        configuration.backendTimeout = configuration.requestTimeout
         var model = ModelConfiguration(name: "demo", path: modelPath)
         model.layer = "fc"
         model.shares = shares
