@@ -127,17 +127,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Test support (a library, like HummingbirdTesting, so test targets share it)
+        .target(name: "EISTestSupport", swiftSettings: strictSettings),
+
         // MARK: Tests
-        .testTarget(name: "EISCoreTests", dependencies: ["EISCore"], swiftSettings: strictSettings),
+        .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CurlTransportTests", dependencies: ["CurlTransport", "EISServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strictSettings),
         .testTarget(
             name: "EISServerTests",
-            dependencies: ["EISServer", "EISCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["EISServer", "EISCore", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import EISCore
 import Testing
+import EISTestSupport
 
 @Suite("AdditiveSharing")
 struct AdditiveSharingTests {

@@ -1,5 +1,6 @@
 import EISCore
 import Testing
+import EISTestSupport
 
 /// SHA-256 of a string's UTF-8 bytes through the code under test.
 func sha256Hex(_ text: String) -> String {

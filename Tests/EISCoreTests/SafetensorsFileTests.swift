@@ -1,6 +1,7 @@
 import EISCore
 import Foundation
 import Testing
+import EISTestSupport
 
 /// Builds safetensors files byte by byte: 8-byte little-endian header length, JSON header, data.
 struct SafetensorsBuilder {

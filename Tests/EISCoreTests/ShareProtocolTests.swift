@@ -1,5 +1,6 @@
 import EISCore
 import Testing
+import EISTestSupport
 
 /// A request header written field by field from the documented layout (PROTOCOL: magic `EISQ`,
 /// version u16, arithmetic u8, fraction bits u8, rows u32, columns u32, two u16 name lengths).

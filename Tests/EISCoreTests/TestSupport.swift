@@ -5,24 +5,6 @@ import Foundation
 // expected value: references (wrapping loops, 128-bit sums, chi-square, the float baseline) are
 // written out independently.
 
-/// A seeded, deterministic generator (SplitMix64), so that tests which need many random inputs are
-/// reproducible. Never used where the product's own randomness is the thing under test.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    /// Creates a generator whose stream depends only on `seed`.
-    init(seed: UInt64) { state = seed }
-
-    /// Returns the next 64 pseudo-random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `2^exponent` as a Double, built from an integer shift so it does not rely on the code under test.
 func powerOfTwo(_ exponent: Int) -> Double {
     if exponent >= 0 && exponent < 64 { return Double(UInt64(1) << UInt64(exponent)) }

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import EISGateway
+import EISTestSupport
 
 /// Failover under random fault schedules, with in-memory backends that compute the real ring
 /// product and remember every share they were sent. After each schedule the test proves the
@@ -60,7 +61,7 @@ struct FailoverPropertyTests {
 
     @Test(arguments: [(2, UInt64(1)), (2, 2), (2, 3), (3, 4), (3, 5), (3, 6)])
     func everySharingEverSentKeepsThePlacementRule(shares k: Int, seed: UInt64) async throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var configuration = ModelConfiguration(name: "demo", path: Fixtures.demoModelPath)
         configuration.layer = "fc"
         configuration.shares = k

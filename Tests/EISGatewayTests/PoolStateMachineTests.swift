@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EISGateway
+import EISTestSupport
 
 /// The pool's decisions, driven with explicit instants (the state machine never reads a clock).
 struct PoolStateMachineTests {
@@ -112,7 +113,7 @@ struct PoolStateMachineTests {
     /// Random schedules of placements, spares and outcomes: the placement rule and the load
     /// counters hold after every step.
     @Test func randomSchedulesKeepThePlacementRule() {
-        var generator = SeededGenerator(seed: 2026)
+        var generator = SplitMix64(seed: 2026)
         for _ in 0..<200 {
             let domains = (0..<Int.random(in: 2...6, using: &generator)).map { _ in ["a", "b", "c", "d"].randomElement(using: &generator)! }
             var pool = machine(domains, policy: .init(consecutiveFailuresToEject: Int.random(in: 1...3, using: &generator)))

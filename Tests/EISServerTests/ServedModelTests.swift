@@ -2,6 +2,7 @@ import EISCore
 import EISServer
 import Foundation
 import Testing
+import EISTestSupport
 
 @Suite struct ServedModelTests {
     @Test func loadsTheDemoModelWithItsEncodedWeightsAndDigest() throws {

@@ -1,6 +1,7 @@
 import EISCore
 import Foundation
 import Logging
+import EISTestSupport
 
 // Helpers for the share-server tests. Expected values are computed here by plain loops, never by
 // the code under test.
@@ -18,19 +19,6 @@ let quietLogger: Logger = {
     logger.logLevel = .critical
     return logger
 }()
-
-/// A seeded, deterministic generator (SplitMix64) for reproducible test inputs.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A random `rows × columns` matrix of full-range ring elements.
 func randomShares(rows: Int, columns: Int, seed: UInt64) -> Matrix<Int64> {
@@ -51,33 +39,8 @@ func naiveWrappingProduct(_ x: Matrix<Int64>, byTransposeOf w: Matrix<Int64>) ->
     return out
 }
 
-/// One F32 tensor for `safetensorsBytes`.
-struct TestTensor {
-    var name: String
-    var shape: [Int]
-    var values: [Float]
-}
-
-/// A safetensors file: 8-byte little-endian header length, JSON header, little-endian F32 data.
-func safetensorsBytes(_ tensors: [TestTensor]) -> [UInt8] {
-    var data = [UInt8]()
-    var entries = [String]()
-    for tensor in tensors {
-        precondition(tensor.shape.reduce(1, *) == tensor.values.count, "shape does not match the values")
-        let begin = data.count
-        for value in tensor.values {
-            let bits = value.bitPattern
-            for i in 0..<4 { data.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt32(i)))) }
-        }
-        let shape = tensor.shape.map(String.init).joined(separator: ",")
-        entries.append("\"\(tensor.name)\":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(data.count)]}")
-    }
-    let header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
-    var bytes = [UInt8]()
-    let length = UInt64(header.count)
-    for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
-    return bytes + header + data
-}
+/// One F32 tensor for a test model file.
+typealias TestTensor = SafetensorsWriter.Tensor
 
 /// Runs `body` with a fresh temporary directory, removed afterwards (also when `body` throws).
 func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
@@ -88,9 +51,8 @@ func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
     return try body(directory)
 }
 
-/// Writes tensors as a safetensors file and returns its path.
-@discardableResult
+/// Writes a test model file and returns its path.
 func writeSafetensors(_ tensors: [TestTensor], to url: URL) throws -> String {
-    try Data(safetensorsBytes(tensors)).write(to: url)
+    try SafetensorsWriter.write(tensors, to: url)
     return url.path
 }

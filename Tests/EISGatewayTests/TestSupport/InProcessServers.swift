@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 #if canImport(Glibc)
 import Glibc
+import EISTestSupport
 #endif
 
 // In-process share servers and gateways for the route and pipeline tests. Everything started
@@ -49,7 +50,7 @@ enum Fixtures {
 
     /// A reproducible input row with values in `-scale..<scale`.
     static func randomRow(count: Int = 256, scale: Double = 1, seed: UInt64) -> [Double] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return (0..<count).map { _ in Double.random(in: -scale..<scale, using: &generator) }
     }
 
@@ -67,7 +68,7 @@ enum Fixtures {
     static func writeLinearModel(
         to url: URL, layer: String = "fc", outputs: Int, inputs: Int, seed: UInt64, scale: Float = 0.0625
     ) throws -> String {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let weight = (0..<(outputs * inputs)).map { _ in Float.random(in: -scale..<scale, using: &generator) }
         let bias = (0..<outputs).map { _ in Float.random(in: -scale..<scale, using: &generator) }
         return try writeSafetensors([
@@ -76,25 +77,10 @@ enum Fixtures {
         ], to: url)
     }
 
-    /// Writes F32 tensors in the safetensors layout: 8-byte little-endian header length, JSON
-    /// header, little-endian data.
+    /// Writes F32 tensors in the safetensors layout and returns the path.
     @discardableResult
     static func writeSafetensors(_ tensors: [(name: String, shape: [Int], values: [Float])], to url: URL) throws -> String {
-        var data = [UInt8](), entries = [String]()
-        for tensor in tensors {
-            let begin = data.count
-            for value in tensor.values {
-                let bits = value.bitPattern
-                for i in 0..<4 { data.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt32(i)))) }
-            }
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append("\"\(tensor.name)\":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(data.count)]}")
-        }
-        let header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
-        var bytes = [UInt8]()
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i)))) }
-        try Data(bytes + header + data).write(to: url)
-        return url.path
+        try SafetensorsWriter.write(tensors.map { SafetensorsWriter.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }, to: url)
     }
 
     /// A gateway configuration for the demo model with one backend per URL, each in its own
@@ -125,18 +111,6 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A seeded, deterministic generator (SplitMix64) for reproducible inputs and weights.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// One in-process share server to start: which file, under which model name.
 struct ShareServerSpec: Sendable {

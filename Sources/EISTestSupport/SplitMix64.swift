@@ -1,0 +1,19 @@
+/// A seeded, deterministic generator (SplitMix64) for reproducible test inputs.
+///
+/// For tests only: never where the product's own randomness is under test, and never for
+/// shares (those come from `SecureRandom`).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Creates a generator whose stream depends only on `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    /// Returns the next 64 pseudo-random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
