@@ -128,7 +128,7 @@ let package = Package(
         ),
 
         // MARK: Test support (a library, like HummingbirdTesting, so test targets share it)
-        .target(name: "EISTestSupport", swiftSettings: strictSettings),
+        .target(name: "EISTestSupport", dependencies: ["EISCore"], swiftSettings: strictSettings),
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),

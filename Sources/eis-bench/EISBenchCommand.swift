@@ -63,7 +63,7 @@ struct EISBenchCommand: AsyncParsableCommand {
         for _ in 0..<2 {
             children.append(try await ChildProcess.start(
                 executable: directory + "/eis-server",
-                arguments: ["--model", modelPath, "--listen", "127.0.0.1:0", "--log-level", "warning"]))
+                arguments: ["--model", modelPath, "--name", "bench", "--listen", "127.0.0.1:0", "--log-level", "warning"]))
         }
         let config = """
             [gateway]
@@ -76,18 +76,16 @@ struct EISBenchCommand: AsyncParsableCommand {
             [[models.backends]]
             url = "http://127.0.0.1:\(children[0].port)"
             trust_domain = "a"
-            remote_model = "\(ShareServerName.of(modelPath))"
             [[models.backends]]
             url = "http://127.0.0.1:\(children[1].port)"
             trust_domain = "b"
-            remote_model = "\(ShareServerName.of(modelPath))"
             """
         let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("eis-bench-\(getpid()).conf")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: configURL) }
         children.append(try await ChildProcess.start(executable: directory + "/eis-gateway", arguments: ["--config", configURL.path]))
 
-        let scenarios = try Self.scenarios(layer: layer, modelName: ShareServerName.of(modelPath),
+        let scenarios = try Self.scenarios(layer: layer, modelName: "bench",
                                            gatewayPort: children[2].port, serverPort: children[0].port)
         let runner = LoadRunner(client: client)
         var results = [Measurement]()
@@ -133,13 +131,5 @@ struct EISBenchCommand: AsyncParsableCommand {
                 method: .post, url: "http://127.0.0.1:\(serverPort)\(ShareProtocol.path)",
                 headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: direct.encoded())),
         ]
-    }
-}
-
-/// The name `eis-server` gives a model file by default.
-enum ShareServerName {
-    static func of(_ path: String) -> String {
-        let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return file
     }
 }

@@ -74,19 +74,6 @@ func bytePositionChiSquares(_ words: [Int64]) -> [Double] {
     }
 }
 
-/// Reference for `RingKernels.multiply`: the naive triple loop in wrapping `Int64` arithmetic.
-func referenceWrappingProduct(_ x: Matrix<Int64>, byTransposeOf w: Matrix<Int64>) -> Matrix<Int64> {
-    var out = Matrix<Int64>(rows: x.rows, columns: w.rows, repeating: 0)
-    for r in 0..<x.rows {
-        for o in 0..<w.rows {
-            var sum: Int64 = 0
-            for j in 0..<x.columns { sum = sum &+ x[r, j] &* w[o, j] }
-            out[r, o] = sum
-        }
-    }
-    return out
-}
-
 /// The exact (non-wrapping) dot product in 128-bit arithmetic; traps rather than wrap, so callers
 /// keep magnitudes where 2^127 cannot be reached.
 func exactDot(_ a: ArraySlice<Int64>, _ b: ArraySlice<Int64>) -> Int128 {

@@ -85,6 +85,33 @@ struct GatewayIntegrationTests {
         }
     }
 
+    /// DESIGN.md invariant 3: inputs and outputs never reach the log, even at `trace`, on the
+    /// success path, on bad input, and when a backend fails mid-request.
+    @Test func inputsAndOutputsNeverAppearInTheGatewayLog() async throws {
+        let paths = try ProcessPaths()
+        let log = try paths.temporaryFile(named: "gateway.log", contents: "")
+        // Distinctive values that cannot occur in a log by accident.
+        let marker = 0.73191735113
+        let x = (0..<256).map { index in marker + Double(index) * 1e-9 }
+        let body = Array(try JSONEncoder().encode(["input": x]))
+        var output = [Double]()
+        try await withProcessDeployment(servers: 2, gatewayKeys: "backend_timeout_ms = 5000", gatewayLog: log, gatewayLogLevel: "trace") { deployment in
+            let answer = try await deployment.infer(body: body)
+            #expect(answer.status == 200)
+            output = try JSONDecoder().decode(SingleOutput.self, from: Data(answer.body)).output
+            let wrongLength = Array(try JSONEncoder().encode(["input": Array(x.prefix(7))]))
+            #expect(try await deployment.infer(body: wrongLength).status == 400)
+            await deployment.servers[1].kill()
+            #expect(try await deployment.infer(body: body).status == 503)
+        }
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("backend call failed"), "the log was captured at trace level")
+        #expect(!text.contains("0.7319173"), "an input value reached the log")
+        for y in output.prefix(3) {
+            #expect(!text.contains(String(String(y).prefix(9))), "an output value reached the log")
+        }
+    }
+
     @Test func sigtermLetsInFlightRequestsFinishThenExitsZero() async throws {
         let reference = try DemoReference()
         let valid = Array(("{\"input\":[" + Array(repeating: "0.25", count: reference.inputs).joined(separator: ",") + "]}").utf8)

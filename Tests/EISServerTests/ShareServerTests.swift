@@ -1,4 +1,5 @@
 import EISCore
+import EISTestSupport
 import EISServer
 import Foundation
 import HTTPTypes
@@ -49,7 +50,7 @@ import Testing
         let response = try await post(client, request.encoded())
         #expect(response.status == .ok)
         let answer = try ShareResponse(decoding: Array(response.body.readableBytesView))
-        #expect(answer.partials == naiveWrappingProduct(request.shares, byTransposeOf: try expectedWeights().matrix))
+        #expect(answer.partials == referenceWrappingProduct(request.shares, byTransposeOf: try expectedWeights().matrix))
     }
 
     @Test(arguments: [1, 3, 8])
@@ -63,7 +64,7 @@ import Testing
             #expect(answer.arithmetic == .ring64)
             #expect(answer.partials.rows == rows)
             #expect(answer.partials.columns == 10)
-            #expect(answer.partials == naiveWrappingProduct(request.shares, byTransposeOf: try Self.expectedWeights().matrix))
+            #expect(answer.partials == referenceWrappingProduct(request.shares, byTransposeOf: try Self.expectedWeights().matrix))
         }
     }
 
@@ -74,7 +75,7 @@ import Testing
             let response = try await Self.post(client, request.encoded())
             #expect(response.status == .ok)
             let answer = try ShareResponse(decoding: Array(response.body.readableBytesView))
-            #expect(answer.partials == naiveWrappingProduct(request.shares, byTransposeOf: try Self.expectedWeights().matrix))
+            #expect(answer.partials == referenceWrappingProduct(request.shares, byTransposeOf: try Self.expectedWeights().matrix))
         }
     }
 
@@ -206,7 +207,7 @@ import Testing
             let response = try await Self.post(client, request.encoded())
             #expect(response.status == .ok)
             let answer = try ShareResponse(decoding: Array(response.body.readableBytesView))
-            #expect(answer.partials == naiveWrappingProduct(request.shares, byTransposeOf: try Self.expectedWeights().matrix))
+            #expect(answer.partials == referenceWrappingProduct(request.shares, byTransposeOf: try Self.expectedWeights().matrix))
             #expect(reported.value == client.port)
             #expect((reported.value ?? 0) > 0)
         }

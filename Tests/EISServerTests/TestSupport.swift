@@ -26,19 +26,6 @@ func randomShares(rows: Int, columns: Int, seed: UInt64) -> Matrix<Int64> {
     return Matrix(rows: rows, columns: columns, elements: (0..<(rows * columns)).map { _ in Int64(bitPattern: generator.next()) })
 }
 
-/// The naive reference for `X · Wᵀ mod 2^64`: a triple loop in wrapping arithmetic.
-func naiveWrappingProduct(_ x: Matrix<Int64>, byTransposeOf w: Matrix<Int64>) -> Matrix<Int64> {
-    var out = Matrix<Int64>(rows: x.rows, columns: w.rows, repeating: 0)
-    for r in 0..<x.rows {
-        for o in 0..<w.rows {
-            var sum: Int64 = 0
-            for j in 0..<x.columns { sum = sum &+ x[r, j] &* w[o, j] }
-            out[r, o] = sum
-        }
-    }
-    return out
-}
-
 /// One F32 tensor for a test model file.
 typealias TestTensor = SafetensorsWriter.Tensor
 

@@ -20,9 +20,13 @@ public final class ChildProcess: Sendable {
 
     /// Starts `executable` and waits for its port line.
     ///
+    /// - Parameter standardError: a file to write the child's stderr (its log) to; by default
+    ///   the child shares this process's stderr.
     /// - Throws: `LaunchError` when it cannot start, exits, or stays silent past `timeout`
     ///   (the child is then stopped).
-    public static func start(executable: String, arguments: [String], timeout: Duration = .seconds(30)) async throws -> ChildProcess {
+    public static func start(
+        executable: String, arguments: [String], standardError: String? = nil, timeout: Duration = .seconds(30)
+    ) async throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw LaunchError(message: "no executable at \(executable) (build it with `swift build`)")
         }
@@ -31,6 +35,13 @@ public final class ChildProcess: Sendable {
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
+        if let standardError {
+            guard FileManager.default.createFile(atPath: standardError, contents: nil),
+                  let log = FileHandle(forWritingAtPath: standardError) else {
+                throw LaunchError(message: "cannot write \(standardError)")
+            }
+            process.standardError = log
+        }
         let reader = PortLineReader()
         output.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
