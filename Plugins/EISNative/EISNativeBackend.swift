@@ -1,6 +1,6 @@
 public import CurlTransport
 public import EISBackend
-public import EISCore
+import EISCore
 import Foundation
 
 /// The `eis` plugin: the native binary share protocol spoken to `eis-server` (docs/PROTOCOL.md).
@@ -10,6 +10,7 @@ public struct EISNativeBackend: Backend {
         /// Creates the factory.
         public init() {}
         public var kind: String { "eis" }
+        public var optionKeys: Set<String> { [] }
         public func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend {
             EISNativeBackend(endpoint: endpoint, client: client)
         }
@@ -26,13 +27,13 @@ public struct EISNativeBackend: Backend {
     }
 
     public func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {
-        let response = try await send(HTTPClientRequest(method: .get, url: endpoint.url(path: "/healthz"), tls: endpoint.tls), deadline: deadline)
+        let response = try await send(endpoint.request(.get, path: "/healthz"), deadline: deadline)
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
     }
 
     public func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
         let path = "/v1/models/" + (endpoint.remoteModel.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? endpoint.remoteModel)
-        let response = try await send(HTTPClientRequest(method: .get, url: endpoint.url(path: path), tls: endpoint.tls), deadline: deadline)
+        let response = try await send(endpoint.request(.get, path: path), deadline: deadline)
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
         let description: ModelDescription
         do {
@@ -46,33 +47,32 @@ public struct EISNativeBackend: Backend {
         guard layer.arithmetics.contains(Arithmetic.ring64.description) else {
             throw .mismatch("\(endpoint.name): layer '\(layer.name)' is not served in ring64")
         }
-        return RemoteLayer(inputs: layer.inputs, outputs: layer.outputs, weightFractionBits: layer.weightFractionBits, digest: layer.sha256)
+        return RemoteLayer(inputs: layer.inputs, outputs: layer.outputs, arithmetics: [.ring64],
+                           weightFractionBits: layer.weightFractionBits, digest: layer.sha256)
     }
 
-    public func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> Matrix<Int64> {
-        guard capabilities.arithmetics.contains(batch.arithmetic) else {
-            throw .unsupported("\(endpoint.name): arithmetic \(batch.arithmetic) not supported")
+    public func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
+        guard case .ring(let shares) = batch.shares else {
+            throw .unsupported("\(endpoint.name): arithmetic \(batch.arithmetic) not supported (eis backends compute in ring64)")
         }
         let message = ShareRequest(
             model: endpoint.remoteModel, layer: endpoint.remoteLayer, arithmetic: batch.arithmetic,
-            inputFractionBits: UInt8(clamping: batch.inputFractionBits), shares: batch.shares)
-        let request = HTTPClientRequest(
-            method: .post, url: endpoint.url(path: ShareProtocol.path),
-            headers: [(name: "Content-Type", value: ShareProtocol.contentType)],
-            body: message.encoded(), tls: endpoint.tls)
+            inputFractionBits: UInt8(clamping: batch.inputFractionBits), shares: shares)
+        let request = endpoint.request(
+            .post, path: ShareProtocol.path, headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: message.encoded())
         let response = try await send(request, deadline: deadline)
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
-        let limits = ShareLimits(maxRows: batch.shares.rows, maxColumns: outputs, maxElements: batch.shares.rows * outputs)
+        let limits = ShareLimits(maxRows: shares.rows, maxColumns: outputs, maxElements: shares.rows * outputs)
         let answer: ShareResponse
         do {
             answer = try ShareResponse(decoding: response.body, limits: limits)
         } catch {
             throw .badResponse("\(endpoint.name): \(error.message)")
         }
-        guard answer.partials.rows == batch.shares.rows, answer.partials.columns == outputs, answer.arithmetic == batch.arithmetic else {
-            throw .badResponse("\(endpoint.name): answered \(answer.partials.rows)×\(answer.partials.columns) \(answer.arithmetic), expected \(batch.shares.rows)×\(outputs) \(batch.arithmetic)")
+        guard answer.partials.rows == shares.rows, answer.partials.columns == outputs, answer.arithmetic == batch.arithmetic else {
+            throw .badResponse("\(endpoint.name): answered \(answer.partials.rows)×\(answer.partials.columns) \(answer.arithmetic), expected \(shares.rows)×\(outputs) \(batch.arithmetic)")
         }
-        return answer.partials
+        return .ring(answer.partials)
     }
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {

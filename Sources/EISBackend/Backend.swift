@@ -1,13 +1,12 @@
-public import EISCore
-
 /// A backend adapter: one wire protocol spoken to one server.
 ///
 /// Implementation requirements:
 /// - Every call honours its `deadline` (a point in time, never a duration, so timeouts do not
 ///   compound across retries) and fails with `BackendError.timeout` once it passes.
 /// - Calls never block the calling thread; network I/O goes through `CurlHTTPClient`.
-/// - `evaluate` returns exactly `[rows, outputs]` elements or throws; it validates the wire
-///   answer's shape before returning, so a lying server cannot make the gateway read garbage.
+/// - `evaluate` returns exactly `[rows, outputs]` elements, in the batch's element type, or
+///   throws; it validates the wire answer's shape (and, for floats, that every value is finite)
+///   before returning, so a lying server cannot make the gateway read garbage.
 /// - Nothing about inputs or shares is logged.
 /// - Conformers are `Sendable` and safe to call concurrently.
 public protocol Backend: Sendable {
@@ -20,5 +19,5 @@ public protocol Backend: Sendable {
     /// Reads the remote layer's shape, fractional bits and digest.
     func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer
     /// Multiplies a share batch by the layer's weights; returns `[rows, outputs]` partials.
-    func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> Matrix<Int64>
+    func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix
 }

@@ -16,9 +16,20 @@ public struct BackendEndpoint: Sendable, Hashable {
     public var remoteLayer: String
     /// TLS settings for this backend.
     public var tls: TLSOptions
+    /// Fractional bits of the backend's encoded weights as the configuration states them, for
+    /// protocols that cannot report them (KServe V2); nil when the backend reports its own.
+    public var weightFractionBits: Int?
+    /// Whether the backend adds the layer's bias to its partial result (the gateway then
+    /// subtracts it once for this share, so the bias still counts exactly once).
+    public var addsBias: Bool
+    /// Plugin-specific settings (`options` in gateway.conf), checked by the plugin's factory.
+    public var options: BackendOptions
 
     /// Creates an endpoint.
-    public init(name: String, kind: String, url: String, trustDomain: String, remoteModel: String, remoteLayer: String, tls: TLSOptions = TLSOptions()) {
+    public init(
+        name: String, kind: String, url: String, trustDomain: String, remoteModel: String, remoteLayer: String,
+        tls: TLSOptions = TLSOptions(), weightFractionBits: Int? = nil, addsBias: Bool = false, options: BackendOptions = BackendOptions()
+    ) {
         self.name = name
         self.kind = kind
         self.url = url
@@ -26,10 +37,20 @@ public struct BackendEndpoint: Sendable, Hashable {
         self.remoteModel = remoteModel
         self.remoteLayer = remoteLayer
         self.tls = tls
+        self.weightFractionBits = weightFractionBits
+        self.addsBias = addsBias
+        self.options = options
     }
 
     /// `url` joined with an absolute path, without a doubled slash.
     public func url(path: String) -> String {
         (url.hasSuffix("/") ? String(url.dropLast()) : url) + path
+    }
+
+    /// A request to `path` on this backend with its TLS settings.
+    public func request(
+        _ method: HTTPMethod, path: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []
+    ) -> HTTPClientRequest {
+        HTTPClientRequest(method: method, url: url(path: path), headers: headers, body: body, tls: tls)
     }
 }

@@ -4,7 +4,11 @@ public import CurlTransport
 public protocol BackendFactory: Sendable {
     /// The `kind` name used in gateway.conf, e.g. `eis`.
     var kind: String { get }
+    /// The keys this kind accepts in a backend's `options` table; others are configuration errors.
+    var optionKeys: Set<String> { get }
     /// Creates a backend that talks through `client`.
+    ///
+    /// - Throws: `BackendError.unsupported` for an option value it cannot use.
     func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend
 }
 
@@ -36,6 +40,15 @@ public struct BackendRegistry: Sendable {
         guard let factory = factories[endpoint.kind] else {
             throw .unsupported("unknown backend kind '\(endpoint.kind)' (known: \(kinds.joined(separator: ", ")))")
         }
-        return try factory.makeBackend(endpoint: endpoint, client: client)
+        let unknown = Set(endpoint.options.values.keys).subtracting(factory.optionKeys).sorted()
+        guard unknown.isEmpty else {
+            let allowed = factory.optionKeys.isEmpty ? "none" : factory.optionKeys.sorted().joined(separator: ", ")
+            throw .unsupported("backend '\(endpoint.name)': unknown option\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) for kind '\(endpoint.kind)' (allowed: \(allowed))")
+        }
+        do {
+            return try factory.makeBackend(endpoint: endpoint, client: client)
+        } catch {
+            throw .unsupported("backend '\(endpoint.name)': \(error.message)")
+        }
     }
 }

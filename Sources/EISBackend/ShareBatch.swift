@@ -2,17 +2,25 @@ public import EISCore
 
 /// One share matrix for one layer: what a backend is asked to multiply.
 public struct ShareBatch: Sendable {
-    /// The sharing's algebra.
+    /// The sharing's algebra; `shares` holds ring elements exactly when it is `ring64`.
     public var arithmetic: Arithmetic
-    /// Fractional bits of the encoded input.
+    /// Fractional bits of the encoded input (ring64 only; 0 for float sharings).
     public var inputFractionBits: Int
     /// `[rows, in]` share elements.
-    public var shares: Matrix<Int64>
+    public var shares: ShareMatrix
 
     /// Creates a batch.
-    public init(arithmetic: Arithmetic, inputFractionBits: Int, shares: Matrix<Int64>) {
+    ///
+    /// - Precondition: `shares` fits `arithmetic` (ring elements for ring64, reals otherwise).
+    public init(arithmetic: Arithmetic, inputFractionBits: Int, shares: ShareMatrix) {
+        precondition(shares.fits(arithmetic), "\(arithmetic) batch with the wrong element type")
         self.arithmetic = arithmetic
         self.inputFractionBits = inputFractionBits
         self.shares = shares
+    }
+
+    /// A ring64 batch.
+    public init(ring shares: Matrix<Int64>, inputFractionBits: Int) {
+        self.init(arithmetic: .ring64, inputFractionBits: inputFractionBits, shares: .ring(shares))
     }
 }

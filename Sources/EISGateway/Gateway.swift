@@ -39,8 +39,15 @@ public struct Gateway: Sendable {
                 }
                 let endpoint = BackendEndpoint(
                     name: backend.name, kind: backend.kind, url: url, trustDomain: backend.trustDomain,
-                    remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name)
-                return try registry.makeBackend(endpoint: endpoint, client: client)
+                    remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name,
+                    weightFractionBits: model.arithmetic == .ring64 ? (backend.weightFractionBits ?? model.weights.fractionBits) : nil,
+                    addsBias: backend.addsBias, options: BackendOptions(backend.options))
+                let made = try registry.makeBackend(endpoint: endpoint, client: client)
+                guard made.capabilities.arithmetics.contains(model.arithmetic) else {
+                    let known = made.capabilities.arithmetics.map(\.description).sorted().joined(separator: ", ")
+                    throw ConfigurationError(problems: ["backend '\(backend.name)': kind '\(backend.kind)' computes in \(known), not in the model's \(model.arithmetic)"])
+                }
+                return made
             }
             let policy = PoolStateMachine<ContinuousClock.Instant>.Policy(
                 unhealthyThreshold: configuration.health.unhealthyThreshold,
@@ -53,6 +60,9 @@ public struct Gateway: Sendable {
                 backends: ModelBackends(members: members, weights: modelConfiguration.backends.map(\.weight), policy: policy,
                                         metrics: metrics, logger: logger),
                 metrics: metrics, logger: logger)
+            if model.arithmetic != .ring64 {
+                Self.warnAboutFloatSharing(model, logger: logger)
+            }
             pipeline.backendTimeout = configuration.backendTimeout
             pipeline.hedging = configuration.hedging
             pipelines[model.name] = pipeline
@@ -137,5 +147,24 @@ public struct Gateway: Sendable {
                 })
         }
         return HealthReport(status: models.allSatisfy(\.servable) ? "ok" : "degraded", models: models)
+    }
+}
+
+extension Gateway {
+    /// Float sharing is a deliberate downgrade: say so loudly, with what it costs.
+    static func warnAboutFloatSharing(_ model: GatewayModel, logger: Logger) {
+        let range = model.floatMaskRange
+        let roundoff = model.arithmetic == .float32 ? 0x1p-24 : 0x1p-53
+        // Inputs of magnitude up to 1 are the common case (normalised features); the README's
+        // table gives other ranges.
+        let errorBound = FloatMasking.reconstructionErrorBound(
+            rowL1: model.weights.maxRowL1 / Double(sign: .plus, exponent: model.weights.fractionBits, significand: 1), inputs: model.layer.inputs, shares: model.shares,
+            range: range, maxInput: 1, unitRoundoff: roundoff)
+        let perUnitL1 = FloatMasking.advantageBound(l1Distance: 1, range: range)
+        logger.warning("FLOAT SHARING: each backend sees the input plus bounded noise, not a uniform share. Use it only for float-only backends you accept this for.", metadata: [
+            "model": "\(model.name)", "arithmetic": "\(model.arithmetic)", "float_mask_range": "\(range)",
+            "advantage_bound_per_unit_l1_distance": "\(perUnitL1)",
+            "error_bound_for_inputs_within_1": "\(errorBound)",
+        ])
     }
 }

@@ -38,7 +38,6 @@ struct EISBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--concurrency needs positive integers") }
-        let directory = URL(fileURLWithPath: LocalServerLauncher.siblingServerBinary()).deletingLastPathComponent().path
         let modelPath = URL(fileURLWithPath: model).standardized.path
         let layer = try Self.onlyLayer(in: modelPath)
 

@@ -40,9 +40,10 @@ struct FailoverPropertyTests {
                         digest: wrongDigest ? String(repeating: "0", count: 64) : weights.digest)
         }
 
-        func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> Matrix<Int64> {
+        func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
+            guard case .ring(let shares) = batch.shares else { throw .unsupported("\(endpoint.name): ring64 only") }
             let behaviour: Behaviour = state.withLock { state in
-                state.received.append(batch.shares.elements)
+                state.received.append(shares.elements)
                 return state.script.isEmpty ? .answer : state.script.removeFirst()
             }
             switch behaviour {
@@ -55,7 +56,7 @@ struct FailoverPropertyTests {
             case .slow:
                 do { try await Task.sleep(for: .milliseconds(5)) } catch { throw .cancelled("\(endpoint.name)") }
             }
-            return RingKernels.multiply(batch.shares, byTransposeOf: weights.matrix)
+            return .ring(RingKernels.multiply(shares, byTransposeOf: weights.matrix))
         }
     }
 

@@ -54,7 +54,8 @@ public struct ShareRequest: Sendable, Equatable {
         guard raw.prefix(4).elementsEqual(ShareProtocol.requestMagic) else { throw .malformed("bad magic: not a share request") }
         let version = WireFormat.read(UInt16.self, from: raw, at: 4)
         guard version == ShareProtocol.version else { throw .unsupportedVersion(version) }
-        guard let arithmetic = Arithmetic(rawValue: raw[6]) else { throw .unsupportedArithmetic(raw[6]) }
+        // The native protocol carries ring elements only; float sharings go to float backends.
+        guard let arithmetic = Arithmetic(rawValue: raw[6]), arithmetic == .ring64 else { throw .unsupportedArithmetic(raw[6]) }
         let rows = Int(WireFormat.read(UInt32.self, from: raw, at: 8))
         let columns = Int(WireFormat.read(UInt32.self, from: raw, at: 12))
         let modelLength = Int(WireFormat.read(UInt16.self, from: raw, at: 16))

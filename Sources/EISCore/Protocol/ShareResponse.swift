@@ -35,7 +35,8 @@ public struct ShareResponse: Sendable, Equatable {
         guard raw.prefix(4).elementsEqual(ShareProtocol.responseMagic) else { throw .malformed("bad magic: not a share response") }
         let version = WireFormat.read(UInt16.self, from: raw, at: 4)
         guard version == ShareProtocol.version else { throw .unsupportedVersion(version) }
-        guard let arithmetic = Arithmetic(rawValue: raw[6]) else { throw .unsupportedArithmetic(raw[6]) }
+        // The native protocol carries ring elements only; float sharings go to float backends.
+        guard let arithmetic = Arithmetic(rawValue: raw[6]), arithmetic == .ring64 else { throw .unsupportedArithmetic(raw[6]) }
         let rows = Int(WireFormat.read(UInt32.self, from: raw, at: 8))
         let columns = Int(WireFormat.read(UInt32.self, from: raw, at: 12))
         try limits.check(rows: rows, columns: columns)

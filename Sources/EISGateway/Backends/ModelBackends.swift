@@ -106,8 +106,12 @@ final class ModelBackends: Sendable {
         if remote.inputs != model.layer.inputs || remote.outputs != model.layer.outputs {
             differences.append("shape \(remote.inputs)→\(remote.outputs), expected \(model.layer.inputs)→\(model.layer.outputs)")
         }
-        if remote.weightFractionBits != model.weights.fractionBits {
-            differences.append("weight_frac_bits \(remote.weightFractionBits), expected \(model.weights.fractionBits)")
+        if !remote.arithmetics.contains(model.arithmetic) {
+            let served = remote.arithmetics.map(\.description).sorted().joined(separator: ", ")
+            differences.append("computes in \(served.isEmpty ? "no known arithmetic" : served), expected \(model.arithmetic)")
+        }
+        if model.arithmetic == .ring64, let bits = remote.weightFractionBits, bits != model.weights.fractionBits {
+            differences.append("weight_frac_bits \(bits), expected \(model.weights.fractionBits)")
         }
         if let digest = remote.digest, digest != model.weights.digest {
             differences.append("weights sha256 \(digest.prefix(16))…, expected \(model.weights.digest.prefix(16))…")

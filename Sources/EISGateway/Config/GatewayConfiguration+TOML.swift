@@ -1,3 +1,5 @@
+import EISBackend
+import EISCore
 import Foundation
 import TOMLKit
 
@@ -26,6 +28,9 @@ import TOMLKit
 /// | `[[models]] shares` | int ≥ 2 | 2 |
 /// | `[[models]] input_frac_bits` | int | 22 |
 /// | `[[models]] weight_frac_bits` | int | 26 |
+/// | `[[models]] arithmetic` | `"ring64"`, `"float32"`, `"float64"` | `"ring64"` |
+/// | `[[models]] allow_float_sharing` | bool | false |
+/// | `[[models]] float_mask_range` | number > 0 | required for float arithmetics |
 /// | `[[models.backends]] name` | string | `"<model>-<n>"` |
 /// | `[[models.backends]] kind` | string | `"eis"` |
 /// | `[[models.backends]] url` | string | required unless `launch` |
@@ -34,6 +39,9 @@ import TOMLKit
 /// | `[[models.backends]] weight` | number > 0 | 1 |
 /// | `[[models.backends]] remote_model` | string | the model's name |
 /// | `[[models.backends]] remote_layer` | string | the model's layer |
+/// | `[[models.backends]] weight_frac_bits` | int | the model's |
+/// | `[[models.backends]] adds_bias` | bool | false |
+/// | `[models.backends.options]` | table of plugin settings | `{}` |
 ///
 /// Unknown keys are errors: a misspelt `trust_domian` must not silently fall back to a default.
 extension GatewayConfiguration {
@@ -95,7 +103,7 @@ extension GatewayConfiguration {
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
             let path = "models[\(index)]"
-            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "backends"])
+            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing", "float_mask_range", "backends"])
             let name = reader.string(model, "name", path: path, required: true) ?? ""
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
@@ -103,9 +111,16 @@ extension GatewayConfiguration {
             entry.shares = reader.int(model, "shares", path: path) ?? entry.shares
             entry.inputFractionBits = reader.int(model, "input_frac_bits", path: path) ?? entry.inputFractionBits
             entry.weightFractionBits = reader.int(model, "weight_frac_bits", path: path) ?? entry.weightFractionBits
+            if let name = reader.string(model, "arithmetic", path: path) {
+                if let arithmetic = Arithmetic(name: name) { entry.arithmetic = arithmetic } else {
+                    reader.problems.append("\(path).arithmetic: unknown arithmetic \"\(name)\" (known: \(Arithmetic.allCases.map(\.description).joined(separator: ", ")))")
+                }
+            }
+            entry.allowFloatSharing = reader.bool(model, "allow_float_sharing", path: path) ?? false
+            entry.floatMaskRange = reader.number(model, "float_mask_range", path: path)
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
-                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer"])
+                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias", "options"])
                 var item = BackendConfiguration(
                     name: reader.string(backend, "name", path: backendPath) ?? "\(name)-\(backendIndex)",
                     trustDomain: reader.string(backend, "trust_domain", path: backendPath, required: true) ?? "",
@@ -115,6 +130,11 @@ extension GatewayConfiguration {
                 item.weight = reader.number(backend, "weight", path: backendPath) ?? item.weight
                 item.remoteModel = reader.string(backend, "remote_model", path: backendPath)
                 item.remoteLayer = reader.string(backend, "remote_layer", path: backendPath)
+                item.weightFractionBits = reader.int(backend, "weight_frac_bits", path: backendPath)
+                item.addsBias = reader.bool(backend, "adds_bias", path: backendPath) ?? false
+                if let options = reader.table(backend, "options", path: backendPath) {
+                    item.options = reader.options(options, path: "\(backendPath).options")
+                }
                 entry.backends.append(item)
             }
             models.append(entry)
@@ -162,6 +182,20 @@ private struct TableReader {
 
     mutating func bool(_ table: TOMLTable, _ key: String, path: String) -> Bool? {
         value(table, key, path: path, required: false, type: "true or false") { $0.bool }
+    }
+
+    /// A table of plugin options: scalar values only (the plugin checks keys and meanings).
+    mutating func options(_ table: TOMLTable, path: String) -> [String: BackendOption] {
+        var options = [String: BackendOption]()
+        for key in table.keys.sorted() {
+            guard let raw = table[key] else { continue }
+            if let value = raw.bool { options[key] = .bool(value) }
+            else if let value = raw.int { options[key] = .int(value) }
+            else if let value = raw.double { options[key] = .double(value) }
+            else if let value = raw.string { options[key] = .string(value) }
+            else { problems.append("\(join(path, key)): expected a string, number or boolean") }
+        }
+        return options
     }
 
     mutating func table(_ table: TOMLTable, _ key: String, path: String) -> TOMLTable? {

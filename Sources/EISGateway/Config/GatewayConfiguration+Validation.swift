@@ -1,3 +1,5 @@
+import EISCore
+
 extension GatewayConfiguration {
     /// Cross-field checks; every problem with its key path. Empty means valid.
     ///
@@ -35,6 +37,18 @@ extension GatewayConfiguration {
             if headroom < 1 {
                 problems.append("\(path): input_frac_bits + weight_frac_bits = \(model.inputFractionBits + model.weightFractionBits) leaves no output headroom (must be ≤ 62)")
             }
+            if model.arithmetic != .ring64 {
+                if !model.allowFloatSharing {
+                    problems.append("\(path).arithmetic: \(model.arithmetic) sharing leaks information about inputs; set allow_float_sharing = true to accept that (README, \"Float backends\")")
+                }
+                if let range = model.floatMaskRange {
+                    if !(range > 0 && range.isFinite) { problems.append("\(path).float_mask_range: must be a positive number") }
+                } else {
+                    problems.append("\(path).float_mask_range: required for \(model.arithmetic) sharing (it sets the leakage and the error)")
+                }
+            } else if model.floatMaskRange != nil || model.allowFloatSharing {
+                problems.append("\(path): allow_float_sharing and float_mask_range apply only to float arithmetics (arithmetic is ring64)")
+            }
             for (backendIndex, backend) in model.backends.enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
                 if !backendNames.insert(backend.name).inserted {
@@ -48,6 +62,12 @@ extension GatewayConfiguration {
                 case (.some(let url), false) where !(url.hasPrefix("http://") || url.hasPrefix("https://")):
                     problems.append("\(backendPath).url: must start with http:// or https://")
                 default: break
+                }
+                if backend.addsBias && model.arithmetic == .ring64 {
+                    problems.append("\(backendPath).adds_bias: only float backends may add the bias (ring64 partials must be W·xᵢ alone)")
+                }
+                if let bits = backend.weightFractionBits, bits != model.weightFractionBits {
+                    problems.append("\(backendPath).weight_frac_bits: \(bits) differs from the model's \(model.weightFractionBits); shares of one sharing must use one fw")
                 }
                 if backend.launch && backend.kind != "eis" {
                     problems.append("\(backendPath).launch: only kind \"eis\" backends can be launched")

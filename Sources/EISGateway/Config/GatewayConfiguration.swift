@@ -1,4 +1,5 @@
-import EISCore
+public import EISBackend
+public import EISCore
 
 /// Everything gateway.conf says, with documented defaults (keys: `GatewayConfiguration+TOML.swift`).
 public struct GatewayConfiguration: Sendable, Equatable {
@@ -49,6 +50,14 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var inputFractionBits: Int = Defaults.inputFractionBits
     /// Weight fractional bits `fw` the backends must use (default 26).
     public var weightFractionBits: Int = Defaults.weightFractionBits
+    /// The sharing's arithmetic: `ring64` (default: exact, perfectly private) or, for float-only
+    /// backends, `float32`/`float64` (approximate, leaks a bounded amount; see `FloatMasking`).
+    public var arithmetic: Arithmetic = .ring64
+    /// Must be true for a float arithmetic: float sharing is never used by accident.
+    public var allowFloatSharing = false
+    /// Float masks are uniform in `[−R, R]`; required for float arithmetics (no default, because
+    /// it sets both the leakage and the error; README "Float backends" has a table).
+    public var floatMaskRange: Double?
     /// The backends that hold this model, at least `shares` of them in distinct trust domains.
     public var backends: [BackendConfiguration] = []
 
@@ -77,6 +86,14 @@ public struct BackendConfiguration: Sendable, Equatable {
     public var remoteModel: String?
     /// Layer name on the backend (default: the model's layer).
     public var remoteLayer: String?
+    /// The `fw` the backend's weights were encoded with, for protocols that cannot report it
+    /// (kserve-v2 INT64 models); it must equal the model's. Default: the model's.
+    public var weightFractionBits: Int?
+    /// The backend adds the bias itself (float arithmetics only); the gateway subtracts it once
+    /// per such share. Default false.
+    public var addsBias = false
+    /// Plugin-specific settings (`[models.backends.options]`), checked by the plugin.
+    public var options: [String: BackendOption] = [:]
 
     /// Creates a backend entry.
     public init(name: String, trustDomain: String, url: String? = nil, launch: Bool = false) {

@@ -15,6 +15,10 @@ public struct GatewayModel: Sendable {
     public let outputCodec: FixedPointCodec
     /// Number of shares per input.
     public let shares: Int
+    /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
+    public let arithmetic: Arithmetic
+    /// Float masks are uniform in `[−floatMaskRange, floatMaskRange]` (float arithmetics only).
+    public let floatMaskRange: Double
 
     /// Loads the model file named in `configuration`.
     ///
@@ -50,6 +54,8 @@ public struct GatewayModel: Sendable {
         self.inputCodec = FixedPointCodec(fractionBits: configuration.inputFractionBits)
         self.outputCodec = FixedPointCodec(fractionBits: configuration.inputFractionBits + configuration.weightFractionBits)
         self.shares = configuration.shares
+        self.arithmetic = configuration.arithmetic
+        self.floatMaskRange = configuration.floatMaskRange ?? 0
     }
 }
 

@@ -26,7 +26,7 @@ struct InferencePipeline: Sendable {
     /// - Returns: one output row (`model.layer.outputs` values) per input row.
     /// - Throws: `GatewayError` (400 for bad values, 503 without enough backends, 504 at the deadline).
     func infer(_ rows: [[Double]], deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
-        let encoded = try encode(rows)
+        let secret = try prepare(rows)
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
@@ -37,11 +37,9 @@ struct InferencePipeline: Sendable {
                 if ContinuousClock.now >= deadline || Task.isCancelled || lastError?.isUnavailable == true { break attempts }
                 metrics.recordFailover(model: model.name, reason: "fresh_sharing")
             }
-            var random = SecureRandom()
-            let shares = AdditiveSharing.split(encoded.elements, into: model.shares, using: &random)
-            switch await send(shares, rows: rows.count, deadline: deadline, failedBackends: &failedBackends) {
-            case .success(let partials):
-                return decode(AdditiveSharing.combine(partials), rows: rows.count)
+            switch await send(split(secret), rows: rows.count, deadline: deadline, failedBackends: &failedBackends) {
+            case .success(let answers):
+                return recombine(answers, rows: rows.count)
             case .failure(let error):
                 lastError = error
             }
@@ -50,6 +48,72 @@ struct InferencePipeline: Sendable {
             throw .deadlineExceeded("model '\(model.name)': the backends did not answer before the deadline")
         }
         throw .backendsUnavailable("model '\(model.name)': \(lastError?.description ?? "no backends")")
+    }
+
+    /// Checks the rows and brings them into the model's arithmetic: fixed point for the ring,
+    /// unchanged reals for float sharing.
+    func prepare(_ rows: [[Double]]) throws(GatewayError) -> ShareMatrix {
+        guard model.arithmetic != .ring64 else { return .ring(try encode(rows)) }
+        let width = model.layer.inputs
+        var elements = [Double]()
+        elements.reserveCapacity(rows.count * width)
+        for (rowIndex, row) in rows.enumerated() {
+            guard row.count == width else {
+                throw .wrongLength("row \(rowIndex) has \(row.count) values; model '\(model.name)' takes \(width)")
+            }
+            for (column, value) in row.enumerated() {
+                guard value.isFinite else { throw .notFinite("row \(rowIndex), index \(column): not a finite number") }
+                // The same range as the ring's input codec, so a model keeps its limits when its
+                // backends change arithmetic.
+                guard abs(value) < model.inputCodec.limit else {
+                    throw .outOfRange("row \(rowIndex), index \(column): magnitude must be below \(model.inputCodec.limit)")
+                }
+                elements.append(value)
+            }
+        }
+        return .real(Matrix(rows: rows.count, columns: width, elements: elements))
+    }
+
+    /// One fresh sharing of the prepared input: `k` shares from the secure generator.
+    private func split(_ secret: ShareMatrix) -> [ShareMatrix] {
+        var random = SecureRandom()
+        switch secret {
+        case .ring(let matrix):
+            return AdditiveSharing.split(matrix.elements, into: model.shares, using: &random)
+                .map { .ring(Matrix(rows: matrix.rows, columns: matrix.columns, elements: $0)) }
+        case .real(let matrix):
+            return FloatMasking.split(matrix.elements, into: model.shares, range: model.floatMaskRange, using: &random)
+                .map { .real(Matrix(rows: matrix.rows, columns: matrix.columns, elements: $0)) }
+        }
+    }
+
+    /// Sums the partial products, decodes them and adds the bias, which counts exactly once:
+    /// added here, less once for every answering backend that added it itself.
+    private func recombine(_ answers: [(partial: ShareMatrix, member: Int)], rows: Int) -> [[Double]] {
+        let outputs = model.layer.outputs
+        let bias = model.layer.bias
+        let sum: [Double]
+        var biasCount = 1.0
+        switch model.arithmetic {
+        case .ring64:
+            let parts = answers.map { answer -> [Int64] in
+                guard case .ring(let matrix) = answer.partial else { preconditionFailure("checked by the backend") }
+                return matrix.elements
+            }
+            sum = AdditiveSharing.combine(parts).map(model.outputCodec.decode)
+        case .float32, .float64:
+            let parts = answers.map { answer -> [Double] in
+                guard case .real(let matrix) = answer.partial else { preconditionFailure("checked by the backend") }
+                return matrix.elements
+            }
+            sum = FloatMasking.combine(parts)
+            biasCount -= Double(answers.filter { backends.members[$0.member].endpoint.addsBias }.count)
+        }
+        return (0..<rows).map { row in
+            (0..<outputs).map { column in
+                sum[row * outputs + column] + biasCount * (bias?[column] ?? 0)
+            }
+        }
     }
 
     /// Fixed-point encodes the rows and proves every product stays exact in Z/2^64.
@@ -79,27 +143,17 @@ struct InferencePipeline: Sendable {
         return Matrix(rows: rows.count, columns: width, elements: elements)
     }
 
-    private func decode(_ sum: [Int64], rows: Int) -> [[Double]] {
-        let outputs = model.layer.outputs
-        let bias = model.layer.bias
-        return (0..<rows).map { row in
-            (0..<outputs).map { column in
-                model.outputCodec.decode(sum[row * outputs + column]) + (bias?[column] ?? 0)
-            }
-        }
-    }
-
     /// Sends each share of one sharing to its own backend concurrently, failing over share by
     /// share, and collects the partial products.
     ///
     /// - Parameter failedBackends: backends that failed this request; grows with new failures.
     private func send(
-        _ shares: [[Int64]], rows: Int, deadline: ContinuousClock.Instant, failedBackends: inout Set<Int>
-    ) async -> Result<[[Int64]], BackendError> {
+        _ shares: [ShareMatrix], rows: Int, deadline: ContinuousClock.Instant, failedBackends: inout Set<Int>
+    ) async -> Result<[(partial: ShareMatrix, member: Int)], BackendError> {
         guard let placement = backends.place(count: shares.count, excluding: failedBackends) else {
             return .failure(.unavailable("fewer than \(shares.count) usable backends in distinct trust domains"))
         }
-        let width = model.layer.inputs, outputs = model.layer.outputs
+        let outputs = model.layer.outputs
         // Every backend that has been sent share i (it may hold it even if its call failed).
         var holders = placement.map { Set([$0]) }
         var received = Set(placement)
@@ -108,8 +162,9 @@ struct InferencePipeline: Sendable {
             // The backends currently computing each share (more than one while a hedge runs).
             var inFlight = [Set<Int>](repeating: [], count: shares.count)
             func start(share: Int, on member: Int) {
-                let batch = ShareBatch(arithmetic: .ring64, inputFractionBits: model.inputCodec.fractionBits,
-                                       shares: Matrix(rows: rows, columns: width, elements: shares[share]))
+                let batch = ShareBatch(arithmetic: model.arithmetic,
+                                       inputFractionBits: model.arithmetic == .ring64 ? model.inputCodec.fractionBits : 0,
+                                       shares: shares[share])
                 inFlight[share].insert(member)
                 group.addTask { (share, member, await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
                 // Hedging: if this backend is slower than its own p95 this time, a spare gets the same share.
@@ -133,7 +188,7 @@ struct InferencePipeline: Sendable {
                 return chosen
             }
             for (share, member) in placement.enumerated() { start(share: share, on: member) }
-            var partials = [[Int64]?](repeating: nil, count: shares.count)
+            var partials = [(partial: ShareMatrix, member: Int)?](repeating: nil, count: shares.count)
             var answered = 0
             var failure: BackendError?
             while failure == nil && answered < shares.count, let (share, member, outcome) = await group.next() {
@@ -147,7 +202,7 @@ struct InferencePipeline: Sendable {
                     backends.finish(member, outcome: .success(latency: latency))
                     inFlight[share].remove(member)
                     guard partials[share] == nil else { continue }
-                    partials[share] = partial
+                    partials[share] = (partial, member)
                     answered += 1
                 case .failed(let error, let blamesBackend, let elapsed):
                     inFlight[share].remove(member)
@@ -181,7 +236,7 @@ struct InferencePipeline: Sendable {
                 case .failed(_, _, let elapsed): backends.finish(member, outcome: .abandoned(after: elapsed))
                 }
             }
-            if answered == shares.count { return Result<[[Int64]], BackendError>.success(partials.map { $0 ?? [] }) }
+            if answered == shares.count { return Result<[(partial: ShareMatrix, member: Int)], BackendError>.success(partials.compactMap { $0 }) }
             return .failure(failure ?? .unavailable("no answer"))
         }
         failedBackends = failed
@@ -190,7 +245,7 @@ struct InferencePipeline: Sendable {
 
     /// How one backend call ended (or that a hedge is due).
     private enum CallOutcome: Sendable {
-        case answered([Int64], latency: Double)
+        case answered(ShareMatrix, latency: Double)
         /// `blamesBackend` is false when the request's own deadline, not the backend's
         /// timeout, cut the call short: that says nothing about the backend.
         case failed(BackendError, blamesBackend: Bool, elapsed: Double)
@@ -206,10 +261,14 @@ struct InferencePipeline: Sendable {
         do throws(BackendError) {
             try await backends.ensureVerified(memberIndex, against: model, deadline: callDeadline, logger: logger)
             let partial = try await backend.evaluate(batch, outputs: outputs, deadline: callDeadline)
+            guard partial.rows == batch.shares.rows, partial.columns == outputs, partial.fits(batch.arithmetic) else {
+                // A plugin bug, not a server's: the Backend contract says evaluate checks this.
+                throw BackendError.badResponse("\(backend.endpoint.name): plugin returned \(partial.rows)×\(partial.columns), expected \(batch.shares.rows)×\(outputs) \(batch.arithmetic)")
+            }
             let elapsed = ContinuousClock.now - start
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: elapsed)
             metrics.setBackendUp(backend.endpoint.name, true)
-            return .answered(partial.elements, latency: elapsed.seconds)
+            return .answered(partial, latency: elapsed.seconds)
         } catch {
             let elapsed = ContinuousClock.now - start
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: elapsed)
