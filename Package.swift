@@ -65,6 +65,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "MatmulJSONPlugin",
+            dependencies: ["EISBackend", "EISCore", "CurlTransport"],
+            path: "Plugins/MatmulJSON",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "EISServer",
             dependencies: [
                 "EISCore",
@@ -79,7 +85,7 @@ let package = Package(
         .target(
             name: "EISGateway",
             dependencies: [
-                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin",
+                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -24,6 +24,9 @@ public struct BackendEndpoint: Sendable, Hashable {
     public var addsBias: Bool
     /// Plugin-specific settings (`options` in gateway.conf), checked by the plugin's factory.
     public var options: BackendOptions
+    /// The layer shape the gateway expects, for protocols that cannot describe their layer and
+    /// must be probed (matmul-json); `describeLayer` still reports what the server does.
+    public var expectedShape: LayerShape?
 
     /// Creates an endpoint.
     public init(
@@ -40,6 +43,7 @@ public struct BackendEndpoint: Sendable, Hashable {
         self.weightFractionBits = weightFractionBits
         self.addsBias = addsBias
         self.options = options
+        self.expectedShape = nil
     }
 
     /// `url` joined with an absolute path, without a doubled slash.

@@ -1,11 +1,13 @@
 public import EISBackend
 import EISNativePlugin
+import MatmulJSONPlugin
 
 extension BackendRegistry {
     /// Every plugin that ships with EIS. A new plugin adds one `register` line here.
     public static var standard: BackendRegistry {
         var registry = BackendRegistry()
         registry.register(EISNativeBackend.Factory())
+        registry.register(MatmulJSONBackend.Factory())
         return registry
     }
 }

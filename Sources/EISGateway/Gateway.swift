@@ -37,11 +37,12 @@ public struct Gateway: Sendable {
                 guard let url = backend.url else {
                     throw ConfigurationError(problems: ["backend '\(backend.name)': launch = true but no server was launched for it"])
                 }
-                let endpoint = BackendEndpoint(
+                var endpoint = BackendEndpoint(
                     name: backend.name, kind: backend.kind, url: url, trustDomain: backend.trustDomain,
                     remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name,
                     weightFractionBits: model.arithmetic == .ring64 ? (backend.weightFractionBits ?? model.weights.fractionBits) : nil,
                     addsBias: backend.addsBias, options: BackendOptions(backend.options))
+                endpoint.expectedShape = LayerShape(inputs: model.layer.inputs, outputs: model.layer.outputs)
                 let made = try registry.makeBackend(endpoint: endpoint, client: client)
                 guard made.capabilities.arithmetics.contains(model.arithmetic) else {
                     let known = made.capabilities.arithmetics.map(\.description).sorted().joined(separator: ", ")

@@ -1,3 +1,5 @@
+import EISBackend
+import EISCore
 import EISGateway
 import Foundation
 import Testing
@@ -266,6 +268,23 @@ import Testing
             Mistake(name: "fraction bits out of range", toml: validTOML(model: "weight_frac_bits = 41"),
                     path: "models[0].weight_frac_bits", says: "0...40"),
             Mistake(name: "body limit zero", toml: validTOML(gateway: "max_body_bytes = 0"), path: "gateway.max_body_bytes", says: "must be in"),
+            Mistake(name: "float sharing not allowed", toml: validTOML(model: "arithmetic = \"float32\"\nfloat_mask_range = 100"),
+                    path: "models[0].arithmetic", says: "set allow_float_sharing = true"),
+            Mistake(name: "float sharing without a mask range", toml: validTOML(model: "arithmetic = \"float64\"\nallow_float_sharing = true"),
+                    path: "models[0].float_mask_range", says: "required for float64"),
+            Mistake(name: "negative mask range",
+                    toml: validTOML(model: "arithmetic = \"float32\"\nallow_float_sharing = true\nfloat_mask_range = -1"),
+                    path: "models[0].float_mask_range", says: "positive"),
+            Mistake(name: "unknown arithmetic", toml: validTOML(model: "arithmetic = \"float16\""),
+                    path: "models[0].arithmetic", says: "unknown arithmetic \"float16\""),
+            Mistake(name: "mask range on a ring model", toml: validTOML(model: "float_mask_range = 5"),
+                    path: "models[0]", says: "apply only to float arithmetics"),
+            Mistake(name: "adds_bias on a ring model", toml: validTOML(backendA: "adds_bias = true"),
+                    path: "models[0].backends[0].adds_bias", says: "only float backends"),
+            Mistake(name: "backend fw differs", toml: validTOML(backendA: "weight_frac_bits = 20"),
+                    path: "models[0].backends[0].weight_frac_bits", says: "differs from the model's 26"),
+            Mistake(name: "option that is not a scalar", toml: validTOML(backendA: "options = { dtype = [1] }"),
+                    path: "models[0].backends[0].options.dtype", says: "expected a string, number or boolean"),
         ]
     }
 
@@ -273,6 +292,21 @@ import Testing
     func aSingleMistakeIsReportedUnderItsKeyPath(_ mistake: Mistake) {
         let problems = Self.problems(mistake.toml)
         #expect(problems.contains { $0.hasPrefix(mistake.path) && $0.contains(mistake.says) }, "got \(problems)")
+    }
+
+    @Test func floatSharingAndPluginKeysAreRead() throws {
+        let configuration = try GatewayConfiguration(toml: Self.validTOML(
+            model: "arithmetic = \"float32\"\nallow_float_sharing = true\nfloat_mask_range = 250.5",
+            backendA: "adds_bias = true\nkind = \"matmul-json\"\noptions = { dtype = \"float32\", batch = true, retries = 2, scale = 0.5 }"))
+        let model = try #require(configuration.models.first)
+        #expect(model.arithmetic == .float32)
+        #expect(model.allowFloatSharing)
+        #expect(model.floatMaskRange == 250.5)
+        #expect(model.backends[0].addsBias)
+        #expect(model.backends[0].kind == "matmul-json")
+        #expect(model.backends[0].options == ["dtype": .string("float32"), "batch": .bool(true), "retries": .int(2), "scale": .double(0.5)])
+        #expect(!model.backends[1].addsBias)
+        #expect(model.backends[1].options.isEmpty)
     }
 
     @Test func theValidTemplateHasNoProblems() {
