@@ -42,6 +42,16 @@ import Testing
         """
     }
 
+    @Test(arguments: ["failover", "matmul-json"])
+    func everyExampleConfigurationIsValidAndUsesRegisteredKinds(name: String) throws {
+        let path = Fixtures.packageRoot.appendingPathComponent("examples/\(name).conf").path
+        let configuration = try GatewayConfiguration(contentsOfFile: path)
+        for model in configuration.models {
+            #expect(FileManager.default.fileExists(atPath: model.path))
+            for backend in model.backends { #expect(BackendRegistry.standard.kinds.contains(backend.kind), "\(backend.kind)") }
+        }
+    }
+
     @Test func theShippedConfigurationIsValid() throws {
         let configuration = try GatewayConfiguration(contentsOfFile: Fixtures.shippedConfigPath)
         #expect(configuration.listenHost == "127.0.0.1")
