@@ -1,4 +1,5 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
 
 /// Settings shared by every target: Swift 6 language mode plus the upcoming features the
@@ -14,6 +15,12 @@ let strictSettings: [SwiftSetting] = [
 let kernelSettings: [SwiftSetting] = strictSettings + [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))
 ]
+
+/// `EIS_LIBFUZZER=1 swift build --scratch-path .build-fuzz --product eis-fuzz` builds the fuzz
+/// targets with libFuzzer and AddressSanitizer (Tests/Fuzz/README.md). Only the modules that
+/// decode untrusted bytes are instrumented; an ordinary build is unaffected.
+let libFuzzer = ProcessInfo.processInfo.environment["EIS_LIBFUZZER"] == "1"
+let fuzzedSettings: [SwiftSetting] = libFuzzer ? [.unsafeFlags(["-sanitize=fuzzer,address"]), .define("EIS_LIBFUZZER")] : []
 
 let package = Package(
     name: "eis",
@@ -51,7 +58,7 @@ let package = Package(
         ),
 
         // MARK: Libraries
-        .target(name: "EISCore", dependencies: ["COpenSSL"], swiftSettings: kernelSettings),
+        .target(name: "EISCore", dependencies: ["COpenSSL"], swiftSettings: kernelSettings + fuzzedSettings),
         .target(
             name: "CurlTransport",
             dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
@@ -95,7 +102,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + fuzzedSettings
         ),
 
         // MARK: Executables
@@ -133,6 +140,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Fuzzing (Tests/Fuzz/README.md)
+        .target(name: "EISFuzzTargets", dependencies: ["EISCore", "EISGateway"], path: "Tests/Fuzz/EISFuzzTargets",
+                swiftSettings: strictSettings + fuzzedSettings),
+        .executableTarget(
+            name: "eis-fuzz",
+            dependencies: ["EISFuzzTargets"],
+            path: "Tests/Fuzz/eis-fuzz",
+            swiftSettings: strictSettings + fuzzedSettings,
+            linkerSettings: libFuzzer ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+        ),
+
         // MARK: Test support (a library, like HummingbirdTesting, so test targets share it)
         .target(name: "EISTestSupport", dependencies: ["EISCore"], swiftSettings: strictSettings),
 
@@ -146,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),

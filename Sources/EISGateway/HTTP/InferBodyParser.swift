@@ -6,7 +6,7 @@
 /// numbers) or `inputs` (array of arrays of numbers) — straight into `[[Double]]`, skips other
 /// keys, and reports the first problem with its byte offset. It bounds nesting depth so a
 /// hostile body cannot exhaust the stack.
-struct InferBodyParser {
+package struct InferBodyParser {
     /// Deepest nesting accepted inside ignored values.
     static let maxDepth = 32
 
@@ -24,7 +24,7 @@ struct InferBodyParser {
     /// - Parameter maxRows: more rows in `inputs` fail as soon as they are seen, so a body of
     ///   many tiny rows cannot make the gateway allocate far more than the body's size.
     /// - Throws: `GatewayError` `malformed_json`, `invalid_value`, `not_finite` or `too_many_rows`.
-    static func parse(_ body: UnsafeRawBufferPointer, maxRows: Int = .max) throws(GatewayError) -> InferRequest {
+    package static func parse(_ body: UnsafeRawBufferPointer, maxRows: Int = .max) throws(GatewayError) -> InferRequest {
         var parser = InferBodyParser(body, maxRows: maxRows)
         let request = try parser.parseObject()
         parser.skipWhitespace()

@@ -1,11 +1,11 @@
 /// The body of `POST /infer`: `{"input":[…]}` or `{"inputs":[[…],…]}`, optional `"model"`.
 ///
 /// Parsed by `InferBodyParser`.
-struct InferRequest: Sendable {
+package struct InferRequest: Sendable {
     /// Model name; defaults to the only model.
-    var model: String?
+    package var model: String?
     /// One input row.
-    var input: [Double]?
+    package var input: [Double]?
     /// Several input rows.
-    var inputs: [[Double]]?
+    package var inputs: [[Double]]?
 }
