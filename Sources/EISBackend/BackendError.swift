@@ -49,6 +49,8 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isTimeout: Bool { code == .timeout }
     /// Whether this is a cancellation.
     public var isCancelled: Bool { code == .cancelled }
+    /// Whether the backend serves something other than what the gateway expects.
+    public var isMismatch: Bool { code == .mismatch }
     /// Whether too few backends could be used.
     public var isUnavailable: Bool { code == .unavailable }
 }

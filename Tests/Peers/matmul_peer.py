@@ -11,7 +11,7 @@ API (all JSON, on 127.0.0.1:P only):
       A row of the wrong length, non-numbers, NaN/∞, an empty batch or a malformed body → 422
       {"detail": "..."}.
   GET /health → 200 {"status": "ok"}
-  GET /info   → 200 {"inputs": in, "outputs": out, "dtype": "float32", "adds_bias": false}
+  GET /info   → 200 {"inputs": in, "outputs": out, "dtype": "float32", "adds_bias": false} (not with --no-info)
 
 Prints `READY <port>` on stdout once /health answers; all logs go to stderr.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer_runtime  # noqa: E402
 
 
-def build_app(weight, bias, dtype, add_bias):
+def build_app(weight, bias, dtype, add_bias, with_info=True):
     import numpy as np
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
@@ -51,9 +51,10 @@ def build_app(weight, bias, dtype, add_bias):
     async def health():
         return {"status": "ok"}
 
-    @app.get("/info")
-    async def info():
-        return {"inputs": inputs, "outputs": outputs, "dtype": np_dtype.name, "adds_bias": bool(add_bias)}
+    if with_info:
+        @app.get("/info")
+        async def info():
+            return {"inputs": inputs, "outputs": outputs, "dtype": np_dtype.name, "adds_bias": bool(add_bias)}
 
     @app.post("/matmul")
     async def matmul(request: Request):
@@ -94,6 +95,7 @@ def main():
     parser.add_argument("--layer", default="fc")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--add-bias", action="store_true", help="answer x·Wᵀ + b instead of x·Wᵀ")
+    parser.add_argument("--no-info", action="store_true", help="serve only the note's API: no GET /info")
     parser.add_argument("--exit-with-parent", action="store_true")
     args = parser.parse_args()
     ready_stream = peer_runtime.claim_stdout()
@@ -105,7 +107,7 @@ def main():
     weight, bias = demo_layer.load_linear(args.model_file, args.layer)
     if args.add_bias and bias is None:
         raise SystemExit(f"--add-bias: the file has no {args.layer}.bias")
-    app = build_app(weight, bias, args.dtype, args.add_bias)
+    app = build_app(weight, bias, args.dtype, args.add_bias, with_info=not args.no_info)
 
     handle_exit = uvicorn.Server.handle_exit
 

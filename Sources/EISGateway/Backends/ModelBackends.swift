@@ -85,8 +85,14 @@ final class ModelBackends: Sendable {
         case .unverified: break
         }
         let backend = members[index]
-        let remote = try await backend.describeLayer(deadline: deadline)
-        if let difference = Self.difference(remote, from: model) {
+        let difference: String?
+        do {
+            difference = Self.difference(try await backend.describeLayer(deadline: deadline), from: model)
+        } catch where error.isMismatch {
+            // The plugin itself found the difference (a datatype, a bias setting, a missing layer).
+            difference = error.message
+        }
+        if let difference {
             let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
             state.withLock {
                 $0.statuses[index] = .refused(reason: reason)
@@ -132,8 +138,13 @@ extension ModelBackends {
         var passed: Bool
         do throws(BackendError) {
             try await backend.checkHealth(deadline: deadline)
-            let remote = try await backend.describeLayer(deadline: deadline)
-            if let difference = Self.difference(remote, from: model) {
+            let difference: String?
+            do {
+                difference = Self.difference(try await backend.describeLayer(deadline: deadline), from: model)
+            } catch where error.isMismatch {
+                difference = error.message
+            }
+            if let difference {
                 let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
                 let newlyRefused = state.withLock { state -> Bool in
                     if case .refused = state.statuses[index] { return false }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// A child process that announces its port on its first stdout line (`… on HOST:PORT`).
+/// A child process that announces its port on its first stdout line (`… on HOST:PORT`, or
+/// `READY PORT` as the Python test peers print it).
 ///
 /// `eis-server` and `eis-gateway` both print such a line once they listen, so launchers (the
 /// gateway's local backends, tests, the benchmark) bind port 0 and never race for ports.
@@ -133,12 +134,19 @@ final class PortLineReader: Sendable {
             state.buffer.append(data)
             guard let newline = state.buffer.firstIndex(of: UInt8(ascii: "\n")) else { return (nil, nil) }
             let line = String(decoding: state.buffer[..<newline], as: UTF8.self)
-            guard let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...]) else { return (nil, nil) }
+            guard let port = Self.port(announcedIn: line) else { return (nil, nil) }
             state.port = port
             defer { state.waiter = nil }
             return (state.waiter, port)
         }
         waiter?.resume(returning: port)
+    }
+
+    /// The port in `… on HOST:PORT` or `READY PORT`.
+    static func port(announcedIn line: String) -> Int? {
+        if line.hasPrefix("READY ") { return Int(line.dropFirst(6)) }
+        guard let colon = line.lastIndex(of: ":") else { return nil }
+        return Int(line[line.index(after: colon)...])
     }
 
     func finish() {
