@@ -24,6 +24,9 @@ public struct BackendEndpoint: Sendable, Hashable {
     public var addsBias: Bool
     /// Plugin-specific settings (`options` in gateway.conf), checked by the plugin's factory.
     public var options: BackendOptions
+    /// Header fields sent with every request (an operator's API key); values are secrets and
+    /// never appear in `description` or logs.
+    public var headers: [HeaderField]
     /// The layer shape the gateway expects, for protocols that cannot describe their layer and
     /// must be probed (matmul-json); `describeLayer` still reports what the server does.
     public var expectedShape: LayerShape?
@@ -44,6 +47,7 @@ public struct BackendEndpoint: Sendable, Hashable {
         self.addsBias = addsBias
         self.options = options
         self.expectedShape = nil
+        self.headers = []
     }
 
     /// `url` joined with an absolute path, without a doubled slash.
@@ -51,10 +55,30 @@ public struct BackendEndpoint: Sendable, Hashable {
         (url.hasSuffix("/") ? String(url.dropLast()) : url) + path
     }
 
-    /// A request to `path` on this backend with its TLS settings.
+    /// A request to `path` on this backend with its TLS settings and its configured headers.
     public func request(
         _ method: HTTPMethod, path: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []
     ) -> HTTPClientRequest {
-        HTTPClientRequest(method: method, url: url(path: path), headers: headers, body: body, tls: tls)
+        HTTPClientRequest(method: method, url: url(path: path), headers: headers + self.headers.map { ($0.name, $0.value) },
+                          body: body, tls: tls)
+    }
+}
+
+extension BackendEndpoint: CustomStringConvertible {
+    /// Name, kind and URL only: header values are secrets.
+    public var description: String { "\(name) (\(kind) at \(url), trust domain \(trustDomain))" }
+}
+
+/// One HTTP header field.
+public struct HeaderField: Sendable, Hashable {
+    /// Field name, e.g. `Authorization`.
+    public var name: String
+    /// Field value.
+    public var value: String
+
+    /// Creates a field.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
     }
 }

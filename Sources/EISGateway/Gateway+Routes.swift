@@ -13,6 +13,7 @@ extension Gateway {
     /// takes over new requests while in-flight ones finish on the gateway they started with.
     static func makeRouter(current: @escaping @Sendable () -> Gateway) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: BearerTokenCheck(current: current))
         router.post("/infer") { request, _ in try await current().handleInfer(request) }
         router.get("/healthz") { _, _ in
             let report = current().healthReport()

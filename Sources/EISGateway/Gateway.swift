@@ -1,6 +1,7 @@
 public import CurlTransport
 public import EISBackend
 import EISCore
+import Foundation
 public import Logging
 
 /// The gateway's request-independent state: models, their backends, metrics.
@@ -15,6 +16,8 @@ public struct Gateway: Sendable {
     /// The model used when a request names none (set when exactly one is configured).
     let defaultModel: String?
     let logger: Logger
+    /// The bearer token clients must present (`auth_token_env`), or nil when none is configured.
+    let inboundToken: [UInt8]?
 
     /// Loads every model and creates its backends.
     ///
@@ -23,11 +26,14 @@ public struct Gateway: Sendable {
     ///     their `url` filled in (see `LocalServerLauncher`).
     ///   - registry: the plugin registry (`BackendRegistry.standard`).
     ///   - client: the outbound HTTP client shared by all backends; the caller shuts it down.
+    ///   - environment: where `auth_env` and `auth_token_env` secrets are read from (default: the process's).
     /// - Throws: `ModelLoadError`, `BackendError` (unknown kind) or `ConfigurationError`.
     public init(
         configuration: GatewayConfiguration, registry: BackendRegistry, client: CurlHTTPClient,
-        metrics: GatewayMetrics = GatewayMetrics(), logger: Logger
+        metrics: GatewayMetrics = GatewayMetrics(), logger: Logger,
+        environment: [String: String]? = nil
     ) throws {
+        let environment = environment ?? ProcessInfo.processInfo.environment
         let problems = configuration.validationProblems()
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         var pipelines = [String: InferencePipeline]()
@@ -43,6 +49,20 @@ public struct Gateway: Sendable {
                     weightFractionBits: model.arithmetic == .ring64 ? (backend.weightFractionBits ?? model.weights.fractionBits) : nil,
                     addsBias: backend.addsBias, options: BackendOptions(backend.options))
                 endpoint.expectedShape = LayerShape(inputs: model.layer.inputs, outputs: model.layer.outputs)
+                endpoint.tls = TLSOptions(caFile: backend.caFile, clientCertificateFile: backend.clientCertificate,
+                                          clientKeyFile: backend.clientKey, pinnedPublicKey: backend.pinSHA256)
+                if let variable = backend.authEnv {
+                    // The secret comes from the environment, never from the file, and is never logged.
+                    guard let secret = environment[variable], !secret.isEmpty else {
+                        throw ConfigurationError(problems: ["backend '\(backend.name)': auth_env names \(variable), which is not set"])
+                    }
+                    endpoint.headers = [HeaderField(name: backend.authHeader, value: secret)]
+                }
+                if backend.allowPlaintext, let url = backend.url, url.hasPrefix("http://"),
+                   !GatewayConfiguration.isLoopback(url: url) {
+                    logger.warning("PLAINTEXT backend: shares cross the network unencrypted; anyone on the path can collect them",
+                                   metadata: ["backend": "\(backend.name)", "url": "\(url)"])
+                }
                 let made = try registry.makeBackend(endpoint: endpoint, client: client)
                 guard made.capabilities.arithmetics.contains(model.arithmetic) else {
                     let known = made.capabilities.arithmetics.map(\.description).sorted().joined(separator: ", ")
@@ -72,6 +92,14 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.pipelines = pipelines
         self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
+        if let variable = configuration.authTokenEnv {
+            guard let token = environment[variable], token.utf8.count >= 16 else {
+                throw ConfigurationError(problems: ["gateway.auth_token_env: \(variable) must be set to a token of at least 16 characters"])
+            }
+            self.inboundToken = Array(token.utf8)
+        } else {
+            self.inboundToken = nil
+        }
         self.logger = logger
     }
 

@@ -30,7 +30,7 @@ import Testing
 
           [[models.backends]]
           name = "a"
-          url = "http://a.example:9101"
+          url = "https://a.example:9101"
           trust_domain = "operator-a"
           \(backendA)
 
@@ -82,7 +82,7 @@ import Testing
             name = "m"
             path = "/srv/m.safetensors"
               [[models.backends]]
-              url = "http://a:1"
+              url = "https://a:1"
               trust_domain = "a"
               [[models.backends]]
               url = "https://b:2"
@@ -104,7 +104,7 @@ import Testing
         #expect(model.backends.map(\.name) == ["m-0", "m-1"])
         #expect(model.backends.map(\.kind) == ["eis", "eis"])
         #expect(model.backends.map(\.launch) == [false, false])
-        #expect(model.backends.map(\.url) == ["http://a:1", "https://b:2"])
+        #expect(model.backends.map(\.url) == ["https://a:1", "https://b:2"])
         #expect(model.backends.allSatisfy { $0.remoteModel == nil && $0.remoteLayer == nil })
     }
 
@@ -128,12 +128,12 @@ import Testing
               [[models.backends]]
               name = "one"
               kind = "eis"
-              url = "http://a:1"
+              url = "https://a:1"
               trust_domain = "a"
               remote_model = "remote"
               remote_layer = "dense"
               [[models.backends]]
-              url = "http://b:1"
+              url = "https://b:1"
               trust_domain = "b"
               [[models.backends]]
               launch = true
@@ -176,11 +176,11 @@ import Testing
             weight_frac_bits = 30
               [[models.backends]]
               name = "x"
-              url = "http://h:1"
+              url = "https://h:1"
               trust_domain = "d1"
               [[models.backends]]
               name = "x"
-              url = "http://h:2"
+              url = "https://h:2"
               launch = true
               trust_domain = "d2"
 
@@ -256,7 +256,7 @@ import Testing
             Mistake(name: "duplicate backend names", toml: validTOML().replacingOccurrences(of: #"name = "b""#, with: #"name = "a""#),
                     path: "models[0].backends[1].name", says: "used twice"),
             Mistake(name: "url and launch", toml: validTOML(backendA: "launch = true"), path: "models[0].backends[0]", says: "exclude each other"),
-            Mistake(name: "missing url", toml: validTOML().replacingOccurrences(of: #"url = "http://a.example:9101""#, with: ""),
+            Mistake(name: "missing url", toml: validTOML().replacingOccurrences(of: #"url = "https://a.example:9101""#, with: ""),
                     path: "models[0].backends[0]", says: "needs a url"),
             Mistake(name: "bad listen", toml: validTOML().replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1"),
                     path: "gateway.listen", says: "HOST:PORT"),
@@ -353,8 +353,8 @@ import Testing
             let text = Self.validTOML(gateway: #"server_binary = "bin/eis-server""#)
                 .replacingOccurrences(of: "models/demo.safetensors", with: "../models/demo.safetensors")
                 + "\n[[models]]\nname = \"abs\"\npath = \"/srv/abs.safetensors\"\n"
-                + "  [[models.backends]]\n  url = \"http://c:1\"\n  trust_domain = \"c\"\n"
-                + "  [[models.backends]]\n  url = \"http://d:1\"\n  trust_domain = \"d\"\n"
+                + "  [[models.backends]]\n  url = \"https://c:1\"\n  trust_domain = \"c\"\n"
+                + "  [[models.backends]]\n  url = \"https://d:1\"\n  trust_domain = \"d\"\n"
             try text.write(to: file, atomically: true, encoding: .utf8)
             let configuration = try GatewayConfiguration(contentsOfFile: file.path)
             #expect(configuration.models[0].path == directory.appendingPathComponent("models/demo.safetensors").standardized.path)

@@ -13,6 +13,7 @@ import TOMLKit
 /// | `[gateway] request_timeout_ms` | int | 5000 |
 /// | `[gateway] backend_timeout_ms` | int | 1000 |
 /// | `[gateway] hedging` | bool | false |
+/// | `[gateway] auth_token_env` | env var name | none |
 /// | `[gateway] log_level` | string | `"info"` |
 /// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
 /// | `[health] interval_ms` | int | 2000 |
@@ -42,6 +43,12 @@ import TOMLKit
 /// | `[[models.backends]] weight_frac_bits` | int | the model's |
 /// | `[[models.backends]] adds_bias` | bool | false |
 /// | `[models.backends.options]` | table of plugin settings | `{}` |
+/// | `[[models.backends]] ca_file` | path | system CAs |
+/// | `[[models.backends]] client_cert`, `client_key` | paths | none |
+/// | `[[models.backends]] pin_sha256` | `"sha256//BASE64"` | none |
+/// | `[[models.backends]] auth_header` | string | `"Authorization"` |
+/// | `[[models.backends]] auth_env` | env var name | none |
+/// | `[[models.backends]] allow_plaintext` | bool | false |
 ///
 /// Unknown keys are errors: a misspelt `trust_domian` must not silently fall back to a default.
 extension GatewayConfiguration {
@@ -84,7 +91,7 @@ extension GatewayConfiguration {
             if let ms = reader.int(table, "max_ejection_ms", path: "outlier") { outlier.maxEjection = .milliseconds(ms) }
         }
         if let gateway = reader.table(root, "gateway", path: "") {
-            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging", "log_level", "server_binary"])
+            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging", "log_level", "server_binary", "auth_token_env"])
             if let listen = reader.string(gateway, "listen", path: "gateway") {
                 if let (host, port) = Self.parseHostPort(listen) {
                     listenHost = host
@@ -99,6 +106,7 @@ extension GatewayConfiguration {
             if let ms = reader.int(gateway, "backend_timeout_ms", path: "gateway") { backendTimeout = .milliseconds(ms) }
             hedging = reader.bool(gateway, "hedging", path: "gateway") ?? hedging
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
+            authTokenEnv = reader.string(gateway, "auth_token_env", path: "gateway")
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
@@ -120,7 +128,8 @@ extension GatewayConfiguration {
             entry.floatMaskRange = reader.number(model, "float_mask_range", path: path)
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
-                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias", "options"])
+                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias", "options",
+                                                                   "ca_file", "client_cert", "client_key", "pin_sha256", "auth_header", "auth_env", "allow_plaintext"])
                 var item = BackendConfiguration(
                     name: reader.string(backend, "name", path: backendPath) ?? "\(name)-\(backendIndex)",
                     trustDomain: reader.string(backend, "trust_domain", path: backendPath, required: true) ?? "",
@@ -132,6 +141,13 @@ extension GatewayConfiguration {
                 item.remoteLayer = reader.string(backend, "remote_layer", path: backendPath)
                 item.weightFractionBits = reader.int(backend, "weight_frac_bits", path: backendPath)
                 item.addsBias = reader.bool(backend, "adds_bias", path: backendPath) ?? false
+                item.caFile = reader.string(backend, "ca_file", path: backendPath).map { Self.resolve($0, against: baseDirectory) }
+                item.clientCertificate = reader.string(backend, "client_cert", path: backendPath).map { Self.resolve($0, against: baseDirectory) }
+                item.clientKey = reader.string(backend, "client_key", path: backendPath).map { Self.resolve($0, against: baseDirectory) }
+                item.pinSHA256 = reader.string(backend, "pin_sha256", path: backendPath)
+                item.authHeader = reader.string(backend, "auth_header", path: backendPath) ?? item.authHeader
+                item.authEnv = reader.string(backend, "auth_env", path: backendPath)
+                item.allowPlaintext = reader.bool(backend, "allow_plaintext", path: backendPath) ?? false
                 if let options = reader.table(backend, "options", path: backendPath) {
                     item.options = reader.options(options, path: "\(backendPath).options")
                 }

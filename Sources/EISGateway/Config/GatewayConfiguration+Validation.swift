@@ -1,3 +1,4 @@
+import Foundation
 import EISCore
 
 extension GatewayConfiguration {
@@ -14,6 +15,9 @@ extension GatewayConfiguration {
         if backendTimeout <= .zero { problems.append("gateway.backend_timeout_ms: must be positive") }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("gateway.log_level: unknown level \"\(logLevel)\"")
+        }
+        if let name = authTokenEnv, !Self.isEnvironmentName(name) {
+            problems.append("gateway.auth_token_env: \"\(name)\" is not an environment variable name (the token itself never goes in the file)")
         }
         if health.interval <= .zero { problems.append("health.interval_ms: must be positive") }
         if health.timeout <= .zero { problems.append("health.timeout_ms: must be positive") }
@@ -69,6 +73,7 @@ extension GatewayConfiguration {
                 if let bits = backend.weightFractionBits, bits != model.weightFractionBits {
                     problems.append("\(backendPath).weight_frac_bits: \(bits) differs from the model's \(model.weightFractionBits); shares of one sharing must use one fw")
                 }
+                problems += Self.channelProblems(backend, path: backendPath)
                 if backend.launch && backend.kind != "eis" {
                     problems.append("\(backendPath).launch: only kind \"eis\" backends can be launched")
                 }
@@ -79,5 +84,59 @@ extension GatewayConfiguration {
             }
         }
         return problems
+    }
+}
+
+extension GatewayConfiguration {
+    /// TLS, authentication and plaintext checks for one backend.
+    static func channelProblems(_ backend: BackendConfiguration, path: String) -> [String] {
+        var problems = [String]()
+        if (backend.clientCertificate == nil) != (backend.clientKey == nil) {
+            problems.append("\(path): client_cert and client_key go together (mutual TLS needs both)")
+        }
+        if let pin = backend.pinSHA256 {
+            let pins = pin.split(separator: ";", omittingEmptySubsequences: false)
+            if pins.isEmpty || !pins.allSatisfy({ $0.hasPrefix("sha256//") && $0.count == 8 + 44 && $0.hasSuffix("=") }) {
+                problems.append("\(path).pin_sha256: expected \"sha256//\" and 44 base64 characters (several joined by ';'), as examples/make-certs.sh prints")
+            }
+        }
+        if let name = backend.authEnv, !isEnvironmentName(name) {
+            problems.append("\(path).auth_env: \"\(name)\" is not an environment variable name (the secret itself never goes in the file)")
+        }
+        if backend.authHeader.isEmpty || !backend.authHeader.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+            problems.append("\(path).auth_header: not a header name")
+        }
+        if let url = backend.url, url.hasPrefix("http://") {
+            let usesTLSKeys = backend.caFile != nil || backend.clientCertificate != nil || backend.pinSHA256 != nil
+            if usesTLSKeys {
+                problems.append("\(path): ca_file, client_cert and pin_sha256 need an https:// url")
+            }
+            if !backend.allowPlaintext && !isLoopback(url: url) {
+                problems.append("\(path).url: plain http:// to a host that is not loopback sends shares in clear; use https://, or set allow_plaintext = true")
+            }
+        }
+        return problems
+    }
+
+    /// Whether a URL's host is this machine (127.0.0.0/8, ::1 or localhost).
+    static func isLoopback(url: String) -> Bool {
+        guard let schemeEnd = url.range(of: "://") else { return false }
+        var authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let host: Substring
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = authority[authority.index(after: authority.startIndex)..<close]
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        if host.lowercased() == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// A POSIX-style environment variable name: letters, digits and `_`, not starting with a digit.
+    static func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.first, !first.isNumber else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 }

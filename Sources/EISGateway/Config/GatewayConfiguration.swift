@@ -20,6 +20,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Send a share to a spare as well when its backend runs past its own p95 latency; the
     /// first answer wins. Costs extra backend calls. Default off.
     public var hedging = false
+    /// Name of an environment variable holding a bearer token; when set, every route but
+    /// `/healthz` needs `Authorization: Bearer <token>`. Default: no token (loopback only).
+    public var authTokenEnv: String?
     /// Log level name. Default `info`.
     public var logLevel: String = "info"
     /// Path of the `eis-server` binary used for `launch = true` backends; default: next to
@@ -94,6 +97,20 @@ public struct BackendConfiguration: Sendable, Equatable {
     public var addsBias = false
     /// Plugin-specific settings (`[models.backends.options]`), checked by the plugin.
     public var options: [String: BackendOption] = [:]
+    /// PEM bundle of CAs to verify the backend's certificate with (default: the system's).
+    public var caFile: String?
+    /// PEM client certificate for mutual TLS (with `clientKey`).
+    public var clientCertificate: String?
+    /// PEM private key of `clientCertificate`.
+    public var clientKey: String?
+    /// SPKI pin(s) of the backend's public key, `sha256//BASE64` (several joined by `;`).
+    public var pinSHA256: String?
+    /// Header to send the secret in (default `Authorization`), when `authEnv` is set.
+    public var authHeader: String = "Authorization"
+    /// Name of the environment variable holding the header's value (never the value itself).
+    public var authEnv: String?
+    /// Allow `http://` to a non-loopback backend (shares then cross the network in clear). Default false.
+    public var allowPlaintext = false
 
     /// Creates a backend entry.
     public init(name: String, trustDomain: String, url: String? = nil, launch: Bool = false) {

@@ -30,6 +30,7 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(ErrorBody(code: code, message: message))) ?? Data()
@@ -50,6 +51,8 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     static func outOfRange(_ message: String) -> Self { Self(status: .badRequest, code: "out_of_range", message: message) }
     /// 400: more rows than `max_rows_per_request`.
     static func tooManyRows(_ message: String) -> Self { Self(status: .badRequest, code: "too_many_rows", message: message) }
+    /// 401: a token is configured and the request did not present it.
+    static func unauthorized(_ message: String) -> Self { Self(status: .unauthorized, code: "unauthorized", message: message) }
     /// 404: no such model.
     static func unknownModel(_ message: String) -> Self { Self(status: .notFound, code: "unknown_model", message: message) }
     /// 413: body over `max_body_bytes`.

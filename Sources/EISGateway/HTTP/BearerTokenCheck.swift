@@ -1,0 +1,34 @@
+import Hummingbird
+
+/// Requires `Authorization: Bearer <token>` on every route but `/healthz`, when the gateway
+/// was configured with a token (`auth_token_env`).
+///
+/// `/healthz` stays open so liveness probes need no secret; it reveals backend states, never
+/// inputs. The token is looked up per request, so a reload can change it.
+struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
+    /// The gateway whose token applies.
+    let current: @Sendable () -> Gateway
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token = current().inboundToken, request.uri.path != "/healthz" else {
+            return try await next(request, context)
+        }
+        guard let presented = request.headers[.authorization], Self.matches(presented, token: token) else {
+            throw GatewayError.unauthorized("send Authorization: Bearer <token> (the token is in the environment variable named by auth_token_env)")
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares `Bearer <token>` in time that does not depend on where the first difference is.
+    static func matches(_ presented: String, token: [UInt8]) -> Bool {
+        let expected = Array("Bearer ".utf8) + token
+        let given = Array(presented.utf8)
+        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        for index in 0..<max(given.count, expected.count) {
+            let a = index < given.count ? given[index] : 0
+            let b = index < expected.count ? expected[index] : 0
+            difference |= a ^ b
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,133 @@
+import CurlTransport
+import EISBackend
+import EISCore
+@testable import EISGateway
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Secure channels in the configuration: plaintext rules, TLS keys, secrets from the
+/// environment, and the inbound bearer token.
+@Suite struct GatewayChannelSecurityTests {
+    static func problems(backendURL: String, extra: String = "") -> [String] {
+        let toml = """
+            [[models]]
+            name = "demo"
+            path = "models/demo.safetensors"
+              [[models.backends]]
+              url = "\(backendURL)"
+              trust_domain = "a"
+              \(extra)
+              [[models.backends]]
+              url = "https://b.example:1"
+              trust_domain = "b"
+            """
+        do throws(ConfigurationError) {
+            _ = try GatewayConfiguration(toml: toml, baseDirectory: "/etc/eis")
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test(arguments: ["http://127.0.0.1:9101", "http://127.5.6.7:1/x", "http://localhost:80", "http://[::1]:9101", "https://10.0.0.5:9101"])
+    func loopbackPlaintextAndAnyHTTPSAreAccepted(url: String) {
+        #expect(Self.problems(backendURL: url) == [])
+    }
+
+    @Test(arguments: ["http://10.0.0.5:9101", "http://inference.example.com", "http://127.0.0.1.evil.example:80", "http://user@10.0.0.1:1"])
+    func plaintextToAnotherHostIsRefusedUnlessAllowed(url: String) {
+        #expect(Self.problems(backendURL: url).contains { $0.hasPrefix("models[0].backends[0].url") && $0.contains("allow_plaintext = true") })
+        #expect(Self.problems(backendURL: url, extra: "allow_plaintext = true") == [])
+    }
+
+    @Test func tlsKeysAreCheckedTogether() {
+        let pin = "sha256//" + String(repeating: "A", count: 43) + "="
+        #expect(Self.problems(backendURL: "https://a:1", extra: "client_cert = \"c.pem\"").contains { $0.contains("client_cert and client_key go together") })
+        #expect(Self.problems(backendURL: "https://a:1", extra: "pin_sha256 = \"abc\"").contains { $0.contains("pin_sha256: expected") })
+        #expect(Self.problems(backendURL: "https://a:1", extra: "pin_sha256 = \"\(pin);\(pin)\"") == [])
+        #expect(Self.problems(backendURL: "http://127.0.0.1:1", extra: "ca_file = \"ca.pem\"").contains { $0.contains("need an https:// url") })
+        #expect(Self.problems(backendURL: "https://a:1", extra: "auth_env = \"MY TOKEN\"").contains { $0.contains("not an environment variable name") })
+    }
+
+    @Test func tlsPathsAreResolvedAgainstTheConfigDirectory() throws {
+        let configuration = try GatewayConfiguration(toml: """
+            [[models]]
+            name = "demo"
+            path = "m.safetensors"
+              [[models.backends]]
+              url = "https://a:1"
+              trust_domain = "a"
+              ca_file = "certs/ca.pem"
+              client_cert = "/abs/client.pem"
+              client_key = "certs/client-key.pem"
+              [[models.backends]]
+              url = "https://b:1"
+              trust_domain = "b"
+            """, baseDirectory: "/etc/eis")
+        let backend = configuration.models[0].backends[0]
+        #expect(backend.caFile == "/etc/eis/certs/ca.pem")
+        #expect(backend.clientCertificate == "/abs/client.pem")
+        #expect(backend.clientKey == "/etc/eis/certs/client-key.pem")
+    }
+
+    /// Two backends on local ports (nothing needs to listen: these tests never send a share).
+    static func configuration(authEnv: String? = nil, tokenEnv: String? = nil) -> GatewayConfiguration {
+        var configuration = Fixtures.gatewayConfiguration(backendURLs: ["http://127.0.0.1:1", "http://127.0.0.1:2"])
+        configuration.models[0].backends[0].authEnv = authEnv
+        configuration.models[0].backends[0].authHeader = "X-Api-Key"
+        configuration.authTokenEnv = tokenEnv
+        return configuration
+    }
+
+    @Test func aBackendSecretComesFromTheEnvironmentAndIsSentButNeverPrinted() throws {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let secret = "s3cr3t-value-\(UUID().uuidString)"
+        #expect {
+            _ = try Gateway(configuration: Self.configuration(authEnv: "EIS_TEST_KEY"), registry: .standard, client: client,
+                            logger: Fixtures.logger, environment: [:])
+        } throws: { "\($0)".contains("auth_env names EIS_TEST_KEY, which is not set") }
+        let gateway = try Gateway(configuration: Self.configuration(authEnv: "EIS_TEST_KEY"), registry: .standard, client: client,
+                                  logger: Fixtures.logger, environment: ["EIS_TEST_KEY": secret])
+        let endpoint = try #require(gateway.pipelines["demo"]).backends.members[0].endpoint
+        let request = endpoint.request(.get, path: "/healthz")
+        #expect(request.headers.contains { $0.name == "X-Api-Key" && $0.value == secret })
+        #expect(!"\(endpoint)".contains(secret))
+        #expect(try #require(gateway.pipelines["demo"]).backends.members[1].endpoint.headers.isEmpty)
+    }
+
+    @Test func theInboundTokenGuardsEveryRouteButHealthz() async throws {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let token = "tok-\(UUID().uuidString)"
+        #expect {
+            _ = try Gateway(configuration: Self.configuration(tokenEnv: "EIS_TEST_TOKEN"), registry: .standard, client: client,
+                            logger: Fixtures.logger, environment: ["EIS_TEST_TOKEN": "short"])
+        } throws: { "\($0)".contains("at least 16 characters") }
+        let gateway = try Gateway(configuration: Self.configuration(tokenEnv: "EIS_TEST_TOKEN"), registry: .standard, client: client,
+                                  logger: Fixtures.logger, environment: ["EIS_TEST_TOKEN": token])
+        let app = Application(router: gateway.makeRouter(), logger: Fixtures.logger)
+        try await app.test(.router) { client in
+            let body = ByteBuffer(string: "{\"input\":[1]}")
+            for headers: HTTPFields in [[:], [.authorization: "Bearer wrong"], [.authorization: "Bearer \(token)x"], [.authorization: token]] {
+                let response = try await client.executeRequest(uri: "/infer", method: .post, headers: headers, body: body)
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                #expect(String(buffer: response.body).contains("\"code\":\"unauthorized\""))
+                #expect(!String(buffer: response.body).contains(token))
+            }
+            let metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
+            #expect(metrics.status == .unauthorized)
+            let health = try await client.executeRequest(uri: "/healthz", method: .get, headers: [:], body: nil)
+            #expect(health.status != .unauthorized)
+            // With the token the request reaches the gateway: a one-value row is the wrong length.
+            let authorized = try await client.executeRequest(uri: "/infer", method: .post, headers: [.authorization: "Bearer \(token)"], body: body)
+            #expect(authorized.status == .badRequest)
+            #expect(String(buffer: authorized.body).contains("wrong_length"))
+        }
+    }
+}
