@@ -136,7 +136,11 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "CurlTransportTests", dependencies: ["CurlTransport", "EISServer", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CurlTransportTests",
+            dependencies: ["CurlTransport", "CCurl", "EISServer", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "EISServerTests",
             dependencies: ["EISServer", "EISCore", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
