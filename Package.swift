@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "CurlTransportTests",
-            dependencies: ["CurlTransport", "CCurl", "EISServer", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["CurlTransport", "CCurl", "EISServer", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strictSettings
         ),
         .testTarget(
