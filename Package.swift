@@ -143,7 +143,12 @@ let package = Package(
         ),
         .testTarget(
             name: "EISServerTests",
-            dependencies: ["EISServer", "EISCore", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "EISServer", "EISCore", "EISTestSupport", "CurlTransport",
+                // `ChildProcess` is the launcher the gateway uses for eis-server, so the tests start it the same way.
+                "EISGateway", "eis-server",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
