@@ -6,6 +6,10 @@ extension TransportError {
     ///
     /// `responseLimitHit` disambiguates CURLE_WRITE_ERROR: our write callback refuses data only when
     /// the response grew past the limit, so a write error with the flag set is a size failure.
+    /// A send or receive error caused by a TLS alert from the server is a TLS failure, not a lost
+    /// connection: with TLS 1.3 a server that refuses the client certificate says so only after the
+    /// client has finished its side of the handshake, so curl reports it on the first read.
+    /// TLS failures get a plain-words explanation in front of curl's text (see `explainTLSFailure`).
     init(curlCode: CURLcode, message: String, responseLimitHit: Bool = false) {
         let kind: TransportError
         switch curlCode {
@@ -25,13 +29,16 @@ extension TransportError {
             kind = .responseTooLarge
         case CURLE_WRITE_ERROR where responseLimitHit:
             kind = .responseTooLarge
-        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR:
+            kind = Self.isTLSAlert(message) ? .tlsFailure : .connectionLost
+        case CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
             kind = .connectionLost
         default:
             self = .curl(code: Int(curlCode.rawValue), message: message)
             return
         }
-        self = kind.with(curlCode: Int(curlCode.rawValue), message: message)
+        let text = kind == .tlsFailure ? Self.explainTLSFailure(curlCode, message) : message
+        self = kind.with(curlCode: Int(curlCode.rawValue), message: text)
     }
 
     /// Maps a CURLcode using curl's generic text for it, for failures outside a transfer (setopt).
@@ -43,5 +50,43 @@ extension TransportError {
     static func curlText(_ code: CURLcode) -> String {
         guard let text = curl_easy_strerror(code) else { return "" }
         return String(cString: text)
+    }
+
+    /// Whether curl's text reports a TLS alert received from the peer, as OpenSSL words it
+    /// (`…SSL routines::tlsv13 alert certificate required`, `…sslv3 alert bad certificate`).
+    static func isTLSAlert(_ message: String) -> Bool {
+        message.contains(" alert ")
+    }
+
+    /// Says in plain words which side of the TLS check failed, followed by curl's own text.
+    ///
+    /// | cause | explanation |
+    /// |---|---|
+    /// | CURLE_PEER_FAILED_VERIFICATION (chain, expiry, host name) | server certificate verification failed |
+    /// | CURLE_SSL_PINNEDPUBKEYNOTMATCH | server public key does not match the pinned key |
+    /// | alert "certificate required" | the server requires a client certificate; none was sent |
+    /// | any other alert naming a certificate or a CA, or "access denied" | the server refused the client certificate |
+    /// | any other alert | the server ended the TLS handshake |
+    /// | anything else | curl's text alone |
+    static func explainTLSFailure(_ code: CURLcode, _ message: String) -> String {
+        let explanation: String?
+        switch code {
+        case CURLE_PEER_FAILED_VERIFICATION:
+            explanation = "server certificate verification failed"
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            explanation = "server public key does not match the pinned key"
+        default:
+            if !isTLSAlert(message) {
+                explanation = nil
+            } else if message.contains("alert certificate required") {
+                explanation = "the server requires a client certificate; none was sent"
+            } else if message.contains("certificate") || message.contains("unknown ca") || message.contains("access denied") {
+                explanation = "the server refused the client certificate"
+            } else {
+                explanation = "the server ended the TLS handshake"
+            }
+        }
+        guard let explanation else { return message }
+        return message.isEmpty ? explanation : "\(explanation): \(message)"
     }
 }

@@ -2,7 +2,10 @@ import EISCore
 public import Hummingbird
 public import Logging
 import Foundation
+import HummingbirdCore
+import HummingbirdTLS
 import NIOCore
+import NIOSSL
 
 /// The reference share server: computes `W_enc · x_i mod 2^64` for shares it receives.
 ///
@@ -12,6 +15,7 @@ import NIOCore
 /// - `GET /healthz`: `{"status":"ok"}`;
 /// - `GET /metrics`: Prometheus text.
 ///
+/// With `configuration.tls` it serves HTTPS only (mutual TLS when a client CA is set).
 /// It logs request outcomes and sizes, never share values.
 public struct ShareServer: Sendable {
     /// The process settings.
@@ -22,21 +26,28 @@ public struct ShareServer: Sendable {
     public let metrics: ServerMetrics
     private let kernels = KernelRunner()
     private let logger: Logger
+    /// The loaded TLS settings when `configuration.tls` is set.
+    private let tlsConfiguration: TLSConfiguration?
 
-    /// Creates a server over a loaded model.
-    public init(configuration: ShareServerConfiguration, model: ServedModel, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+    /// Creates a server over a loaded model, reading the TLS files if `configuration` names them.
+    ///
+    /// - Throws: `ShareServerTLSError` when a TLS file is missing, unreadable or malformed.
+    public init(configuration: ShareServerConfiguration, model: ServedModel, metrics: ServerMetrics = ServerMetrics(), logger: Logger) throws {
         self.configuration = configuration
         self.model = model
         self.metrics = metrics
         self.logger = logger
+        self.tlsConfiguration = try configuration.tls?.makeTLSConfiguration()
     }
 
     /// Loads the model named in `configuration` and creates the server.
+    ///
+    /// - Throws: the model's loading error, or `ShareServerTLSError` for a bad TLS file.
     public init(configuration: ShareServerConfiguration, logger: Logger) throws {
         let model = try ServedModel(
             name: configuration.modelName, path: configuration.modelPath,
             weightFractionBits: configuration.weightFractionBits)
-        self.init(configuration: configuration, model: model, logger: logger)
+        try self.init(configuration: configuration, model: model, logger: logger)
     }
 
     /// The routes, for in-process tests and for `makeApplication`.
@@ -63,7 +74,7 @@ public struct ShareServer: Sendable {
         return router
     }
 
-    /// The Hummingbird application bound to the configured address.
+    /// The Hummingbird application bound to the configured address, over HTTPS when TLS is configured.
     ///
     /// - Parameter onListening: called once with the bound port (useful when the port is 0).
     public func makeApplication(
@@ -71,10 +82,21 @@ public struct ShareServer: Sendable {
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
+            server: serverBuilder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "eis-server"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// HTTP/1.1, wrapped in TLS when configured; a handshake that fails closes only that connection.
+    private var serverBuilder: HTTPServerBuilder {
+        guard let tlsConfiguration else { return .http1() }
+        // Built here rather than with `.tls(…)`, which is declared `throws` although it only captures the
+        // configuration; the files were read and checked in `init`.
+        return HTTPServerBuilder { responder in
+            try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration)
+        }
     }
 
     private func handleShare(_ request: Request) async throws -> Response {

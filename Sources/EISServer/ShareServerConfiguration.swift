@@ -16,6 +16,8 @@ public struct ShareServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Dimension limits checked before any allocation.
     public var limits: ShareLimits
+    /// HTTPS settings; nil serves plain HTTP (the default, for loopback demos only).
+    public var tls: ShareServerTLS?
 
     /// Creates a configuration with documented defaults.
     public init(
@@ -25,7 +27,8 @@ public struct ShareServerConfiguration: Sendable {
         port: Int = 9101,
         weightFractionBits: Int = Defaults.weightFractionBits,
         maxBodyBytes: Int = 64 << 20,
-        limits: ShareLimits = ShareLimits()
+        limits: ShareLimits = ShareLimits(),
+        tls: ShareServerTLS? = nil
     ) {
         self.modelPath = modelPath
         self.modelName = modelName ?? Self.defaultName(forModelAt: modelPath)
@@ -34,6 +37,7 @@ public struct ShareServerConfiguration: Sendable {
         self.weightFractionBits = weightFractionBits
         self.maxBodyBytes = maxBodyBytes
         self.limits = limits
+        self.tls = tls
     }
 
     /// The file name without directory and extension: `models/demo.safetensors` → `demo`.

@@ -31,10 +31,31 @@ struct EISServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key. Without it the server speaks plain HTTP.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("client-ca"), help: "PEM CA certificate(s): require clients to present a certificate signed by it (mutual TLS); needs --tls-cert and --tls-key.")
+    var clientCA: String?
+
     func validate() throws {
         guard (0...62).contains(weightFractionBits) else { throw ValidationError("--weight-frac-bits must be in 0...62") }
         guard Self.parse(listen: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        switch (tlsCertificate, tlsKey) {
+        case (.some, nil): throw ValidationError("--tls-cert needs --tls-key")
+        case (nil, .some): throw ValidationError("--tls-key needs --tls-cert")
+        case (nil, nil) where clientCA != nil: throw ValidationError("--client-ca needs --tls-cert and --tls-key")
+        default: break
+        }
+    }
+
+    /// The TLS settings from the flags, nil without `--tls-cert` (validated to come with `--tls-key`).
+    var tls: ShareServerTLS? {
+        guard let tlsCertificate, let tlsKey else { return nil }
+        return ShareServerTLS(certificatePath: tlsCertificate, privateKeyPath: tlsKey, clientCAPath: clientCA)
     }
 
     func run() async throws {
@@ -47,10 +68,13 @@ struct EISServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "eis-server")
         guard let (host, port) = Self.parse(listen: listen) else { throw ValidationError("bad --listen") }
         let configuration = ShareServerConfiguration(
-            modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits)
+            modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits, tls: tls)
         let server: ShareServer
         do {
             server = try ShareServer(configuration: configuration, logger: logger)
+        } catch let error as ShareServerTLSError {
+            logger.critical("cannot set up TLS", metadata: ["reason": "\(error)"])
+            throw ExitCode(1)
         } catch {
             logger.critical("cannot load model", metadata: ["path": "\(model)", "reason": "\(error)"])
             throw ExitCode(1)
@@ -59,8 +83,9 @@ struct EISServerCommand: AsyncParsableCommand {
             .map { "\($0.name) \($0.inputs)→\($0.outputs) sha256=\($0.sha256.prefix(12))…" }
             .joined(separator: ", ")
         let app = server.makeApplication { boundPort in
-            // One line on stdout, flushed, that launchers (the gateway, tests) wait for.
-            let line = "eis-server: serving model '\(configuration.modelName)' [\(summary)] fw=\(configuration.weightFractionBits) on \(host):\(boundPort)\n"
+            // One line on stdout, flushed, that launchers (the gateway, tests) wait for. They read the
+            // port after the line's last colon, so the scheme note stays before " on HOST:PORT".
+            let line = "eis-server: serving model '\(configuration.modelName)' [\(summary)] fw=\(configuration.weightFractionBits)\(Self.schemeNote(configuration.tls)) on \(host):\(boundPort)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         if exitWithParent {
@@ -73,6 +98,12 @@ struct EISServerCommand: AsyncParsableCommand {
         } else {
             try await app.runService()
         }
+    }
+
+    /// " over https" (plus the client-certificate requirement) with TLS, nothing for plain HTTP.
+    static func schemeNote(_ tls: ShareServerTLS?) -> String {
+        guard let tls else { return "" }
+        return tls.clientCAPath == nil ? " over https" : " over https (client certificates required)"
     }
 
     /// Returns once this process has been re-parented, i.e. its launcher is gone.

@@ -54,26 +54,46 @@ final class ServerProbe: Sendable {
 }
 
 /// Runs `body` against a fresh server and stops the server afterwards, also when `body` throws.
+@discardableResult
+func withTestServer<T: Sendable>(_ body: (TestServer) async throws -> T) async throws -> T {
+    let probe = ServerProbe()
+    let router = makeRouter(probe: probe)
+    var logger = Logger(label: "curl-transport-tests.server")
+    logger.logLevel = .critical
+    return try await withRunningApplication(
+        { onListening in
+            Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+                logger: logger
+            )
+        },
+        logger: logger,
+        beforeShutdown: { probe.releaseSlowHandlers() }
+    ) { port in
+        try await body(TestServer(port: port, probe: probe))
+    }
+}
+
+/// Runs an application on a loopback port until `body` (given the port) returns or throws, then stops it.
 ///
 /// The server is stopped gracefully, not by cancelling it: a cancelled Hummingbird server can crash
 /// (NIOAsyncWriter deinit) when it accepts a connection that was still in the kernel's backlog, which
 /// happens whenever a test gives up on a request (deadline, cancellation) before the server accepted it.
 /// Graceful shutdown drains the backlog normally. A watchdog falls back to cancellation after 5 s.
-@discardableResult
-func withTestServer<T: Sendable>(_ body: (TestServer) async throws -> T) async throws -> T {
-    let probe = ServerProbe()
-    let router = makeRouter(probe: probe)
+///
+/// - Parameters:
+///   - makeApplication: builds the application, which must call the given function with its bound port.
+///   - beforeShutdown: runs after `body`, before shutdown starts (to release handlers that wait).
+func withRunningApplication<App: ApplicationProtocol, T: Sendable>(
+    _ makeApplication: (_ onListening: @escaping @Sendable (Int) async -> Void) throws -> App,
+    logger: Logger,
+    beforeShutdown: () -> Void = {},
+    _ body: (Int) async throws -> T
+) async throws -> T {
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-    var logger = Logger(label: "curl-transport-tests.server")
-    logger.logLevel = .critical
-    let app = Application(
-        router: router,
-        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            portContinuation.yield(channel.localAddress?.port ?? 0)
-        },
-        logger: logger
-    )
+    let app = try makeApplication { port in portContinuation.yield(port) }
     let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
     return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
         group.addTask {
@@ -85,14 +105,14 @@ func withTestServer<T: Sendable>(_ body: (TestServer) async throws -> T) async t
         let result: Result<T, any Error>
         if let port = await iterator.next(), port > 0 {
             do {
-                result = .success(try await body(TestServer(port: port, probe: probe)))
+                result = .success(try await body(port))
             } catch {
                 result = .failure(error)
             }
         } else {
             result = .failure(TestServerError.didNotStart)
         }
-        probe.releaseSlowHandlers()
+        beforeShutdown()
         await serviceGroup.triggerGracefulShutdown()
         group.addTask {
             try await Task.sleep(for: .seconds(5))

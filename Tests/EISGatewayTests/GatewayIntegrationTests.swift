@@ -1,6 +1,7 @@
 import CurlTransport
 import EISCore
 import EISGateway
+import EISTestSupport
 import Foundation
 import Testing
 
@@ -198,35 +199,6 @@ struct GatewayIntegrationTests {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message.contains("models[0].shares"))
         #expect(message.contains("models[0].path"))
-    }
-}
-
-/// Paths of the built executables and the demo model, found from the test binary's location.
-struct ProcessPaths {
-    let root: String
-    let server: String
-    let gateway: String
-    let model: String
-    private let scratch: URL
-
-    init() throws {
-        let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        var directory = URL(fileURLWithPath: me).deletingLastPathComponent()
-        // On Linux the test runner is `<build>/debug/<pkg>PackageTests.xctest`; executables sit beside it.
-        if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-        server = directory.appendingPathComponent("eis-server").path
-        gateway = directory.appendingPathComponent("eis-gateway").path
-        root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        model = root + "/models/demo.safetensors"
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("eis-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    /// Writes a file in a fresh temporary directory and returns its path.
-    func temporaryFile(named name: String, contents: String) throws -> String {
-        let url = scratch.appendingPathComponent(name)
-        try contents.write(to: url, atomically: true, encoding: .utf8)
-        return url.path
     }
 }
 
