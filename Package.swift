@@ -152,7 +152,7 @@ let package = Package(
             dependencies: ["EISFuzzTargets"],
             path: "Tests/Fuzz/eis-fuzz",
             swiftSettings: strictSettings + fuzzedSettings,
-            linkerSettings: libFuzzer ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+            linkerSettings: libFuzzer ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []
         ),
 
         // MARK: Test support (a library, like HummingbirdTesting, so test targets share it)

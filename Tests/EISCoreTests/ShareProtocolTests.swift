@@ -143,6 +143,13 @@ struct ShareProtocolTests {
         #expect(responseErrorCode(responseHeader(version: version, rows: 1, columns: 1) + body) == Self.badVersion)
     }
 
+    @Test("a response whose reserved byte is not zero is malformed (a fuzzing find)")
+    func nonzeroReservedResponseByteIsMalformed() {
+        var bytes = responseHeader(rows: 1, columns: 1) + littleEndianBytes(of: [5])
+        bytes[7] = 0x3A
+        #expect(responseErrorCode(bytes) == Self.malformed)
+    }
+
     @Test("an unknown arithmetic code is unsupported", arguments: [UInt8(0), 2, 255])
     func unknownArithmeticIsUnsupported(code: UInt8) {
         let body = littleEndianBytes(of: [5])

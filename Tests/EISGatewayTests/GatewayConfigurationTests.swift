@@ -1,6 +1,6 @@
 import EISBackend
 import EISCore
-import EISGateway
+@testable import EISGateway
 import Foundation
 import Testing
 
@@ -317,6 +317,20 @@ import Testing
         #expect(model.backends[0].options == ["dtype": .string("float32"), "batch": .bool(true), "retries": .int(2), "scale": .double(0.5)])
         #expect(!model.backends[1].addsBias)
         #expect(model.backends[1].options.isEmpty)
+    }
+
+    @Test func nonASCIIOutsideStringsIsASyntaxErrorNotAnAbort() {
+        // toml++ aborts on `[[\u{FFFD}odels]]` (a fuzzing find); the precheck refuses it first.
+        let problems = Self.problems("[[\u{FFFD}odels.backends]]\nname = \"x\"\n")
+        #expect(problems.count == 1 && problems[0].contains("line 1: malformed table header"), "\(problems)")
+        // Non-ASCII is fine in comments and strings of every kind.
+        let text = Self.validTOML(gateway: "# café\nlog_level = \"info\" # naïve") + "\n# ünïcode '''\n"
+        #expect(Self.problems(text) == [])
+        #expect(TOMLPrecheck.problem(in: "a = \"é\\\"é\"\nb = 'é'\nc = \"\"\"\né\n\"\"\"\nd = '''é'''\n") == nil)
+        #expect(TOMLPrecheck.problem(in: "a = 1\nb = é\n")?.hasPrefix("line 2") == true)
+        // A key no key may start with in a header also aborts toml++.
+        #expect(TOMLPrecheck.problem(in: "x = 1\n  [[:models.backends]]\n")?.contains("line 2: malformed table header") == true)
+        #expect(TOMLPrecheck.problem(in: "[a.\"b c\".'d'] \n[[ e . f ]]\nx = [\n  [1, 2],\n]\n") == nil)
     }
 
     @Test func theValidTemplateHasNoProblems() {

@@ -37,6 +37,8 @@ public struct ShareResponse: Sendable, Equatable {
         guard version == ShareProtocol.version else { throw .unsupportedVersion(version) }
         // The native protocol carries ring elements only; float sharings go to float backends.
         guard let arithmetic = Arithmetic(rawValue: raw[6]), arithmetic == .ring64 else { throw .unsupportedArithmetic(raw[6]) }
+        // Reserved: a nonzero byte means a sender this version does not understand (found by fuzzing).
+        guard raw[7] == 0 else { throw .malformed("reserved header byte 7 is \(raw[7]), not zero") }
         let rows = Int(WireFormat.read(UInt32.self, from: raw, at: 8))
         let columns = Int(WireFormat.read(UInt32.self, from: raw, at: 12))
         try limits.check(rows: rows, columns: columns)

@@ -68,6 +68,9 @@ extension GatewayConfiguration {
     /// Parses and validates TOML text.
     /// - Throws: `ConfigurationError` listing every problem found.
     public init(toml text: String, baseDirectory: String = ".") throws(ConfigurationError) {
+        if let problem = TOMLPrecheck.problem(in: text) {
+            throw ConfigurationError(problems: ["TOML syntax: \(problem)"])
+        }
         let root: TOMLTable
         do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ConfigurationError(problems: ["TOML syntax: \(error.description) at \(error.source.begin)"])
