@@ -8,7 +8,7 @@ extension BackendError {
     /// | deadline exceeded | `timeout` | |
     /// | cancelled | `cancelled` | |
     /// | response too large | `badResponse` | the server answered, with more than the protocol allows |
-    /// | TLS failure | `unreachable`, message "TLS failure: …" | no answer could be had; the words say it was TLS, for `/healthz` and the log |
+    /// | TLS failure | `tlsFailure` | a setup problem (CA, expiry, pin, client certificate) the operator must fix |
     /// | anything else | `unreachable` | |
     public init(transport error: TransportError, backend: String) {
         switch error.shortDescription {
@@ -19,10 +19,10 @@ extension BackendError {
         case TransportError.responseTooLarge.shortDescription:
             self = .badResponse("\(backend): the answer is larger than the response size limit (\(error.description))")
         case TransportError.tlsFailure.shortDescription:
-            // Operators read this in /healthz: lead with "TLS failure" and curl's plain-words
-            // explanation rather than a Swift type name.
+            // Operators read this in /healthz: curl's plain-words explanation of what failed,
+            // rather than a Swift type name.
             let code = error.curlCode.map { " (CURLcode \($0))" } ?? ""
-            self = .unreachable("\(backend): TLS failure: \(error.message ?? "the handshake failed")\(code)")
+            self = .tlsFailure("\(backend): \(error.message ?? "the TLS handshake failed")\(code)")
         default:
             self = .unreachable("\(backend): \(error.description)")
         }
