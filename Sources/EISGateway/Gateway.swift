@@ -103,7 +103,8 @@ public struct Gateway: Sendable {
         self.logger = logger
     }
 
-    /// Asks every backend for its model metadata, retrying unreachable ones until `timeout`.
+    /// Asks every backend for its model metadata, retrying unreachable ones until `timeout`
+    /// (but not those failing TLS: health checks and first use try them again later).
     ///
     /// Backends that differ from the local model are refused with one log line naming the
     /// backend and the difference; models left with too few backends are reported unservable.
@@ -113,18 +114,26 @@ public struct Gateway: Sendable {
             for pipeline in pipelines.values {
                 for index in pipeline.backends.members.indices {
                     group.addTask {
+                        var lastError: BackendError?
                         while ContinuousClock.now < deadline && !Task.isCancelled {
-                            do {
+                            do throws(BackendError) {
                                 let attempt = min(deadline, .now + .seconds(2))
                                 try await pipeline.backends.ensureVerified(index, against: pipeline.model, deadline: attempt, logger: logger)
                                 return
                             } catch {
                                 if case .refused = pipeline.backends.snapshot[index] { return }
+                                lastError = error
+                                // A server that is still starting refuses connections, and waiting helps;
+                                // a certificate problem does not go away by itself.
+                                if error.isTLSFailure { break }
                                 try? await Task.sleep(for: .milliseconds(100))
                             }
                         }
-                        logger.warning("backend not reachable at start-up; will verify on first use",
-                                       metadata: ["backend": "\(pipeline.backends.members[index].endpoint.name)"])
+                        // Say why: "connection refused" and "certificate has expired" need different fixes.
+                        logger.warning("backend not reachable at start-up; will verify on first use", metadata: [
+                            "backend": "\(pipeline.backends.members[index].endpoint.name)",
+                            "error": "\(lastError?.description ?? "no attempt finished in time")",
+                        ])
                     }
                 }
             }
@@ -158,18 +167,21 @@ public struct Gateway: Sendable {
         let models = configuration.models.compactMap { pipelines[$0.name] }.map { pipeline in
             let statuses = pipeline.backends.snapshot
             let pool = pipeline.backends.poolSnapshot
+            let failures = pipeline.backends.lastFailures
             let now = ContinuousClock.now
             return HealthReport.ModelState(
                 name: pipeline.model.name, servable: isServable(pipeline), shares: pipeline.model.shares,
                 backends: pipeline.backends.members.enumerated().map { index, backend in
+                    // The last failure says *why* (a TLS problem, a timeout, a bad answer).
+                    let lastFailure = failures[index].map { ": \($0)" } ?? ""
                     let (status, reason): (String, String?) = switch statuses[index] {
-                    case .verified where !pool[index].healthy:
-                        ("unhealthy", "failed its health checks")
-                    case .verified where (pool[index].ejectedUntil.map { $0 > now } ?? false):
-                        ("ejected", "\(pool[index].consecutiveFailures) failures in a row")
-                    case .verified: ("verified", nil)
-                    case .unverified: ("unverified", nil)
                     case .refused(let why): ("refused", why)
+                    case _ where !pool[index].healthy:
+                        ("unhealthy", "failed its health checks" + lastFailure)
+                    case _ where (pool[index].ejectedUntil.map { $0 > now } ?? false):
+                        ("ejected", "\(pool[index].consecutiveFailures) failures in a row" + lastFailure)
+                    case .verified: ("verified", nil)
+                    case .unverified: ("unverified", failures[index].map { "not verified yet: \($0)" })
                     }
                     return HealthReport.BackendState(name: backend.endpoint.name, url: backend.endpoint.url,
                                                      trustDomain: backend.endpoint.trustDomain, status: status, reason: reason)
