@@ -51,6 +51,13 @@ public struct Gateway: Sendable {
                 endpoint.expectedShape = LayerShape(inputs: model.layer.inputs, outputs: model.layer.outputs)
                 endpoint.tls = TLSOptions(caFile: backend.caFile, clientCertificateFile: backend.clientCertificate,
                                           clientKeyFile: backend.clientKey, pinnedPublicKey: backend.pinSHA256)
+                // A missing certificate file is a deployment mistake: say so at start-up (or on
+                // reload) rather than as a TLS failure on every call.
+                let unreadable = [("ca_file", backend.caFile), ("client_cert", backend.clientCertificate), ("client_key", backend.clientKey)]
+                    .compactMap { key, path in path.flatMap { FileManager.default.isReadableFile(atPath: $0) ? nil : "\(key) \($0)" } }
+                guard unreadable.isEmpty else {
+                    throw ConfigurationError(problems: unreadable.map { "backend '\(backend.name)': \($0) is not a readable file" })
+                }
                 if let variable = backend.authEnv {
                     // The secret comes from the environment, never from the file, and is never logged.
                     guard let secret = environment[variable], !secret.isEmpty else {
@@ -92,6 +99,13 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.pipelines = pipelines
         self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
+        if !GatewayConfiguration.isLoopback(url: "http://" + Self.bracketed(configuration.listenHost)) {
+            // The hop from the application carries the plain input; off this machine it needs a
+            // network the operator trusts, and at least a token.
+            logger.warning("listening on a non-loopback address: inputs arrive over plain HTTP and can be read on the network",
+                           metadata: ["listen": "\(configuration.listenHost):\(configuration.listenPort)",
+                                      "auth_token_env": "\(configuration.authTokenEnv ?? "not set: anyone who can connect may use the gateway")"])
+        }
         if let variable = configuration.authTokenEnv {
             guard let token = environment[variable], token.utf8.count >= 16 else {
                 throw ConfigurationError(problems: ["gateway.auth_token_env: \(variable) must be set to a token of at least 16 characters"])
@@ -192,6 +206,11 @@ public struct Gateway: Sendable {
 }
 
 extension Gateway {
+    /// An IPv6 literal in brackets, so it reads as a URL host.
+    static func bracketed(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
     /// Float sharing is a deliberate downgrade: say so loudly, with what it costs.
     static func warnAboutFloatSharing(_ model: GatewayModel, logger: Logger) {
         let range = model.floatMaskRange
