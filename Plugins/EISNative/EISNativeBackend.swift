@@ -26,20 +26,36 @@ public struct EISNativeBackend: Backend {
         self.client = client
     }
 
+    /// Largest body read for anything but a share answer: error bodies and `/healthz` are a few
+    /// hundred bytes, so a server has no reason to send more.
+    static let smallBodyLimit = 64 * 1024
+    /// Largest model description read (`GET /v1/models/{name}`): about 200 bytes per layer.
+    static let descriptionLimit = 1 << 20
+    /// Longest piece of server-supplied text (an error code or message) quoted in a log or `/healthz`.
+    static let quotedTextLimit = 200
+
     public func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {
-        let response = try await send(endpoint.request(.get, path: "/healthz"), deadline: deadline)
+        var request = endpoint.request(.get, path: "/healthz")
+        request.maxResponseBytes = Self.smallBodyLimit
+        let response = try await send(request, deadline: deadline)
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
     }
 
     public func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
         let path = "/v1/models/" + (endpoint.remoteModel.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? endpoint.remoteModel)
-        let response = try await send(endpoint.request(.get, path: path), deadline: deadline)
+        var request = endpoint.request(.get, path: path)
+        request.maxResponseBytes = Self.descriptionLimit
+        let response = try await send(request, deadline: deadline)
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
         let description: ModelDescription
         do {
             description = try JSONDecoder().decode(ModelDescription.self, from: Data(response.body))
         } catch {
-            throw .badResponse("\(endpoint.name): model metadata is not valid JSON: \(error)")
+            throw .badResponse("\(endpoint.name): model metadata is not valid JSON: \(Self.quoted("\(error)"))")
+        }
+        // A server speaking another protocol version would decode our shares differently.
+        guard description.protocolVersion == Int(ShareProtocol.version) else {
+            throw .mismatch("\(endpoint.name): speaks native protocol version \(description.protocolVersion), expected \(ShareProtocol.version)")
         }
         guard let layer = description.layers.first(where: { $0.name == endpoint.remoteLayer }) else {
             throw .mismatch("\(endpoint.name): model '\(endpoint.remoteModel)' has no layer '\(endpoint.remoteLayer)'")
@@ -58,8 +74,12 @@ public struct EISNativeBackend: Backend {
         let message = ShareRequest(
             model: endpoint.remoteModel, layer: endpoint.remoteLayer, arithmetic: batch.arithmetic,
             inputFractionBits: UInt8(clamping: batch.inputFractionBits), shares: shares)
-        let request = endpoint.request(
+        var request = endpoint.request(
             .post, path: ShareProtocol.path, headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: message.encoded())
+        // The valid answer's size is known exactly; an error body is small. Anything larger is
+        // refused while it arrives, so a hostile server cannot make the gateway buffer megabytes.
+        let expectedBytes = ShareProtocol.responseBytes(rows: shares.rows, columns: outputs) ?? Int.max
+        request.maxResponseBytes = max(expectedBytes, Self.smallBodyLimit)
         let response = try await send(request, deadline: deadline)
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
         let limits = ShareLimits(maxRows: shares.rows, maxColumns: outputs, maxElements: shares.rows * outputs)
@@ -84,10 +104,25 @@ public struct EISNativeBackend: Backend {
     }
 
     /// Turns a non-200 answer into an error, quoting the server's JSON error code when present.
+    ///
+    /// The quoted text comes from the server, which may be hostile: it is clipped and stripped of
+    /// control characters before it reaches a log line or `/healthz`.
     static func rejection(_ response: HTTPClientResponse, backend: String) -> BackendError {
         if let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body)) {
-            return .rejected("\(backend): HTTP \(response.status) \(body.error.code): \(body.error.message)")
+            return .rejected("\(backend): HTTP \(response.status) \(quoted(body.error.code)): \(quoted(body.error.message))")
         }
         return .rejected("\(backend): HTTP \(response.status)")
+    }
+
+    /// Server-supplied text made safe to quote: control characters (newlines that would forge log
+    /// lines, escape sequences) become spaces, and it is cut to `quotedTextLimit` characters.
+    static func quoted(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(quotedTextLimit) {
+            let category = scalar.properties.generalCategory
+            scalars.append(category == .control || category == .format ? " " : scalar)
+        }
+        let clipped = !text.unicodeScalars.dropFirst(quotedTextLimit).isEmpty
+        return String(scalars) + (clipped ? "…" : "")
     }
 }

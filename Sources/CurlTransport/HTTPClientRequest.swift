@@ -10,6 +10,10 @@ public struct HTTPClientRequest: Sendable {
     public var body: [UInt8]
     /// TLS settings applied when the URL is https.
     public var tls: TLSOptions
+    /// A tighter response body limit for this request than the client's `maxResponseBytes`, for
+    /// callers that know how large a valid answer can be (so a hostile server cannot make them
+    /// buffer more); nil: the client's limit alone.
+    public var maxResponseBytes: Int?
 
     /// Creates a request; defaults to a GET with no headers, no body and verified TLS.
     public init(
@@ -17,12 +21,14 @@ public struct HTTPClientRequest: Sendable {
         url: String,
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
-        tls: TLSOptions = TLSOptions()
+        tls: TLSOptions = TLSOptions(),
+        maxResponseBytes: Int? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.tls = tls
+        self.maxResponseBytes = maxResponseBytes
     }
 }

@@ -120,7 +120,8 @@ final class MultiDriver {
             id: submission.id,
             easy: easy,
             deadline: submission.deadline,
-            maxResponseBytes: max(configuration.maxResponseBytes, 0)
+            // The request may only tighten the client's limit, never loosen it.
+            maxResponseBytes: max(min(configuration.maxResponseBytes, submission.request.maxResponseBytes ?? .max), 0)
         )
         let timeout = remaining.wholeMillisecondsRoundedUp
         let connectTimeout = min(configuration.connectTimeout.wholeMillisecondsRoundedUp, timeout)

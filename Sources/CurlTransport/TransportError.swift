@@ -37,7 +37,8 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
     public static let connectFailed = TransportError(.connectFailed)
     /// The TLS handshake, certificate verification or public-key pin check failed.
     public static let tlsFailure = TransportError(.tlsFailure)
-    /// The response exceeded `CurlHTTPClient.Configuration.maxResponseBytes`; the transfer was aborted.
+    /// The response exceeded `CurlHTTPClient.Configuration.maxResponseBytes` (or the request's own
+    /// `maxResponseBytes`); the transfer was aborted.
     public static let responseTooLarge = TransportError(.responseTooLarge)
     /// The client was shut down before or while the request ran.
     public static let shutdown = TransportError(.shutdown)

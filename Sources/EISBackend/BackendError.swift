@@ -5,6 +5,7 @@
 public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: String, Sendable, Hashable {
         case unreachable
+        case tlsFailure = "tls_failure"
         case timeout
         case cancelled
         case rejected
@@ -27,8 +28,12 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
     public var shortDescription: String { code.rawValue }
     public var description: String { "\(code.rawValue): \(message)" }
 
-    /// The backend could not be reached (connection refused, reset, TLS failure, …).
+    /// The backend could not be reached (connection refused, reset, closed mid-answer, …).
     public static func unreachable(_ message: String) -> Self { Self(.unreachable, message) }
+    /// The TLS handshake failed: the server's certificate did not verify (unknown CA, expired,
+    /// wrong host) or match its pin, or the server refused the client certificate. Kept apart
+    /// from `unreachable` because it is a setup problem, not a passing one.
+    public static func tlsFailure(_ message: String) -> Self { Self(.tlsFailure, message) }
     /// The call's deadline passed.
     public static func timeout(_ message: String) -> Self { Self(.timeout, message) }
     /// The caller cancelled.
@@ -47,6 +52,8 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Whether this is a deadline failure.
     public var isTimeout: Bool { code == .timeout }
+    /// Whether the TLS handshake or a certificate check failed.
+    public var isTLSFailure: Bool { code == .tlsFailure }
     /// Whether this is a cancellation.
     public var isCancelled: Bool { code == .cancelled }
     /// Whether the backend serves something other than what the gateway expects.

@@ -51,6 +51,13 @@ public struct Gateway: Sendable {
                 endpoint.expectedShape = LayerShape(inputs: model.layer.inputs, outputs: model.layer.outputs)
                 endpoint.tls = TLSOptions(caFile: backend.caFile, clientCertificateFile: backend.clientCertificate,
                                           clientKeyFile: backend.clientKey, pinnedPublicKey: backend.pinSHA256)
+                // A missing certificate file is a deployment mistake: say so at start-up (or on
+                // reload) rather than as a TLS failure on every call.
+                let unreadable = [("ca_file", backend.caFile), ("client_cert", backend.clientCertificate), ("client_key", backend.clientKey)]
+                    .compactMap { key, path in path.flatMap { FileManager.default.isReadableFile(atPath: $0) ? nil : "\(key) \($0)" } }
+                guard unreadable.isEmpty else {
+                    throw ConfigurationError(problems: unreadable.map { "backend '\(backend.name)': \($0) is not a readable file" })
+                }
                 if let variable = backend.authEnv {
                     // The secret comes from the environment, never from the file, and is never logged.
                     guard let secret = environment[variable], !secret.isEmpty else {
@@ -92,6 +99,13 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.pipelines = pipelines
         self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
+        if !GatewayConfiguration.isLoopback(url: "http://" + Self.bracketed(configuration.listenHost)) {
+            // The hop from the application carries the plain input; off this machine it needs a
+            // network the operator trusts, and at least a token.
+            logger.warning("listening on a non-loopback address: inputs arrive over plain HTTP and can be read on the network",
+                           metadata: ["listen": "\(configuration.listenHost):\(configuration.listenPort)",
+                                      "auth_token_env": "\(configuration.authTokenEnv ?? "not set: anyone who can connect may use the gateway")"])
+        }
         if let variable = configuration.authTokenEnv {
             guard let token = environment[variable], token.utf8.count >= 16 else {
                 throw ConfigurationError(problems: ["gateway.auth_token_env: \(variable) must be set to a token of at least 16 characters"])
@@ -103,7 +117,8 @@ public struct Gateway: Sendable {
         self.logger = logger
     }
 
-    /// Asks every backend for its model metadata, retrying unreachable ones until `timeout`.
+    /// Asks every backend for its model metadata, retrying unreachable ones until `timeout`
+    /// (but not those failing TLS: health checks and first use try them again later).
     ///
     /// Backends that differ from the local model are refused with one log line naming the
     /// backend and the difference; models left with too few backends are reported unservable.
@@ -113,18 +128,26 @@ public struct Gateway: Sendable {
             for pipeline in pipelines.values {
                 for index in pipeline.backends.members.indices {
                     group.addTask {
+                        var lastError: BackendError?
                         while ContinuousClock.now < deadline && !Task.isCancelled {
-                            do {
+                            do throws(BackendError) {
                                 let attempt = min(deadline, .now + .seconds(2))
                                 try await pipeline.backends.ensureVerified(index, against: pipeline.model, deadline: attempt, logger: logger)
                                 return
                             } catch {
                                 if case .refused = pipeline.backends.snapshot[index] { return }
+                                lastError = error
+                                // A server that is still starting refuses connections, and waiting helps;
+                                // a certificate problem does not go away by itself.
+                                if error.isTLSFailure { break }
                                 try? await Task.sleep(for: .milliseconds(100))
                             }
                         }
-                        logger.warning("backend not reachable at start-up; will verify on first use",
-                                       metadata: ["backend": "\(pipeline.backends.members[index].endpoint.name)"])
+                        // Say why: "connection refused" and "certificate has expired" need different fixes.
+                        logger.warning("backend not reachable at start-up; will verify on first use", metadata: [
+                            "backend": "\(pipeline.backends.members[index].endpoint.name)",
+                            "error": "\(lastError?.description ?? "no attempt finished in time")",
+                        ])
                     }
                 }
             }
@@ -158,18 +181,21 @@ public struct Gateway: Sendable {
         let models = configuration.models.compactMap { pipelines[$0.name] }.map { pipeline in
             let statuses = pipeline.backends.snapshot
             let pool = pipeline.backends.poolSnapshot
+            let failures = pipeline.backends.lastFailures
             let now = ContinuousClock.now
             return HealthReport.ModelState(
                 name: pipeline.model.name, servable: isServable(pipeline), shares: pipeline.model.shares,
                 backends: pipeline.backends.members.enumerated().map { index, backend in
+                    // The last failure says *why* (a TLS problem, a timeout, a bad answer).
+                    let lastFailure = failures[index].map { ": \($0)" } ?? ""
                     let (status, reason): (String, String?) = switch statuses[index] {
-                    case .verified where !pool[index].healthy:
-                        ("unhealthy", "failed its health checks")
-                    case .verified where (pool[index].ejectedUntil.map { $0 > now } ?? false):
-                        ("ejected", "\(pool[index].consecutiveFailures) failures in a row")
-                    case .verified: ("verified", nil)
-                    case .unverified: ("unverified", nil)
                     case .refused(let why): ("refused", why)
+                    case _ where !pool[index].healthy:
+                        ("unhealthy", "failed its health checks" + lastFailure)
+                    case _ where (pool[index].ejectedUntil.map { $0 > now } ?? false):
+                        ("ejected", "\(pool[index].consecutiveFailures) failures in a row" + lastFailure)
+                    case .verified: ("verified", nil)
+                    case .unverified: ("unverified", failures[index].map { "not verified yet: \($0)" })
                     }
                     return HealthReport.BackendState(name: backend.endpoint.name, url: backend.endpoint.url,
                                                      trustDomain: backend.endpoint.trustDomain, status: status, reason: reason)
@@ -180,6 +206,11 @@ public struct Gateway: Sendable {
 }
 
 extension Gateway {
+    /// An IPv6 literal in brackets, so it reads as a URL host.
+    static func bracketed(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
     /// Float sharing is a deliberate downgrade: say so loudly, with what it costs.
     static func warnAboutFloatSharing(_ model: GatewayModel, logger: Logger) {
         let range = model.floatMaskRange

@@ -277,6 +277,27 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test(arguments: ["/large", "/large-chunked"])
+    func aRequestsOwnLimitTightensTheClientsButNeverLoosensIt(route: String) async throws {
+        var configuration = CurlHTTPClient.Configuration()
+        configuration.maxResponseBytes = 64 * 1024
+        try await withTestServer { server in
+            try await withClient(configuration) { client in
+                await #expect(throws: TransportError.responseTooLarge) {
+                    _ = try await client.execute(
+                        HTTPClientRequest(url: server.url("\(route)?bytes=\(1025)"), maxResponseBytes: 1024), timeout: .seconds(5))
+                }
+                let atLimit = try await client.execute(
+                    HTTPClientRequest(url: server.url("\(route)?bytes=\(1024)"), maxResponseBytes: 1024), timeout: .seconds(5))
+                #expect(atLimit.body.count == 1024)
+                await #expect(throws: TransportError.responseTooLarge) {
+                    _ = try await client.execute(
+                        HTTPClientRequest(url: server.url("\(route)?bytes=\(128 * 1024)"), maxResponseBytes: 1 << 20), timeout: .seconds(5))
+                }
+            }
+        }
+    }
+
     @Test func largeResponseWithinTheLimitArrivesIntact() async throws {
         try await withTestServer { server in
             try await withClient { client in

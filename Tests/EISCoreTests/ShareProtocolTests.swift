@@ -75,6 +75,17 @@ struct ShareProtocolTests {
         #expect(try ShareResponse(decoding: response.encoded()) == response)
     }
 
+    @Test("responseBytes is the encoded size, and nil when the size overflows")
+    func responseBytesIsTheEncodedSize() {
+        for (rows, columns) in [(1, 1), (3, 10), (64, 10)] {
+            let response = ShareResponse(partials: Matrix(rows: rows, columns: columns, elements: [Int64](repeating: 0, count: rows * columns)))
+            #expect(ShareProtocol.responseBytes(rows: rows, columns: columns) == response.encoded().count)
+        }
+        #expect(ShareProtocol.responseBytes(rows: Int.max / 4, columns: 2) == nil)
+        #expect(ShareProtocol.responseBytes(rows: 1, columns: Int.max / 8) == nil)
+        #expect(ShareProtocol.responseBytes(rows: -1, columns: 1) == nil)
+    }
+
     @Test("the request bytes follow the documented little-endian layout")
     func requestBytesFollowTheDocumentedLayout() throws {
         let request = ShareRequest(model: "m", layer: "ab", inputFractionBits: 20,

@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -98,6 +99,64 @@ import Testing
         #expect(request.headers.contains { $0.name == "X-Api-Key" && $0.value == secret })
         #expect(!"\(endpoint)".contains(secret))
         #expect(try #require(gateway.pipelines["demo"]).backends.members[1].endpoint.headers.isEmpty)
+    }
+
+    @Test func anUnreadableCertificateFileStopsTheGatewayAtStartUpNamingTheFile() throws {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        var configuration = Fixtures.gatewayConfiguration(backendURLs: ["https://127.0.0.1:1", "https://127.0.0.1:2"])
+        configuration.models[0].backends[1].caFile = "/nonexistent/ca.pem"
+        configuration.models[0].backends[1].clientCertificate = "/nonexistent/client.pem"
+        configuration.models[0].backends[1].clientKey = Fixtures.demoModelPath  // readable: not reported
+        #expect {
+            _ = try Gateway(configuration: configuration, registry: .standard, client: client, logger: Fixtures.logger)
+        } throws: { error in
+            let problems = (error as? ConfigurationError)?.problems ?? []
+            return problems == ["backend 'backend-1': ca_file /nonexistent/ca.pem is not a readable file",
+                                "backend 'backend-1': client_cert /nonexistent/client.pem is not a readable file"]
+        }
+    }
+
+    @Test(arguments: [("0.0.0.0", true), ("10.1.2.3", true), ("::", true), ("127.0.0.1", false), ("localhost", false), ("::1", false)])
+    func listeningOffLoopbackIsWarnedAbout(host: String, warned: Bool) throws {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let log = RecordingLogHandler.Store()
+        var configuration = Self.configuration()
+        configuration.listenHost = host
+        _ = try Gateway(configuration: configuration, registry: .standard, client: client, logger: RecordingLogHandler.logger(log), environment: [:])
+        #expect(log.text.contains("listening on a non-loopback address") == warned, "\(log.text)")
+    }
+
+    @Test func aBackendAPIKeyReachesTheBackendOnTheWireAndNowhereElse() async throws {
+        let secret = "key-\(UUID().uuidString)"
+        let header = try #require(HTTPField.Name("X-Api-Key"))
+        let backends = try (0..<2).map { _ in try ScriptedBackend(behaviour: .honest, requiredHeader: (name: header, value: secret)) }
+        let log = RecordingLogHandler.Store()
+        try await withScriptedBackends(backends) { urls in
+            var configuration = Fixtures.gatewayConfiguration(backendURLs: urls)
+            for index in 0..<2 {
+                configuration.models[0].backends[index].authHeader = "X-Api-Key"
+                configuration.models[0].backends[index].authEnv = "EIS_TEST_BACKEND_KEY"
+            }
+            try await withGateway(configuration, logger: RecordingLogHandler.logger(log, level: .trace),
+                                  environment: ["EIS_TEST_BACKEND_KEY": secret]) { gateway in
+                try await GatewayRoutesTests.withClient(gateway) { client in
+                    for seed in 0..<3 { try await GatewayProbe.expectExactAnswer(client, gateway, Fixtures.randomRow(seed: UInt64(50 + seed))) }
+                    let health = String(buffer: try await GatewayRoutesTests.get(client, "/healthz").body)
+                    let metrics = try await GatewayProbe.metrics(client)
+                    #expect(!health.contains(secret) && !metrics.contains(secret))
+                }
+            }
+        }
+        for backend in backends {
+            // Verification, then shares: every request carried the key.
+            #expect(backend.shareRequests >= 1)
+            #expect(backend.receivedHeaderValues.count >= 2)
+            #expect(backend.receivedHeaderValues.allSatisfy { $0 == secret })
+        }
+        #expect(!log.all.isEmpty)
+        #expect(!log.text.contains(secret))
     }
 
     @Test func theInboundTokenGuardsEveryRouteButHealthz() async throws {

@@ -14,6 +14,15 @@ public enum ShareProtocol {
     static let requestHeaderBytes = 20
     /// Fixed response header size before the payload.
     static let responseHeaderBytes = 16
+
+    /// The exact size of a response carrying `rows × columns` elements, or nil when it overflows `Int`.
+    public static func responseBytes(rows: Int, columns: Int) -> Int? {
+        let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+        let (payload, payloadOverflow) = elements.multipliedReportingOverflow(by: 8)
+        let (total, totalOverflow) = payload.addingReportingOverflow(responseHeaderBytes)
+        guard rows >= 0, columns >= 0, !overflow, !payloadOverflow, !totalOverflow else { return nil }
+        return total
+    }
 }
 
 /// Size limits a decoder enforces before it allocates anything.

@@ -24,6 +24,8 @@ final class ModelBackends: Sendable {
     private struct State {
         var pool: PoolStateMachine<ContinuousClock.Instant>
         var statuses: [Status]
+        /// Why each backend last failed a call or a check (nil after a success), for `/healthz`.
+        var lastFailures: [String?]
     }
 
     /// The backends, in config order.
@@ -40,7 +42,8 @@ final class ModelBackends: Sendable {
         let weights = weights ?? [Double](repeating: 1, count: members.count)
         self.state = Mutex(State(
             pool: PoolStateMachine(members: zip(members, weights).map { (trustDomain: $0.endpoint.trustDomain, weight: $1) }, policy: policy),
-            statuses: [Status](repeating: .unverified, count: members.count)))
+            statuses: [Status](repeating: .unverified, count: members.count),
+            lastFailures: [String?](repeating: nil, count: members.count)))
         self.metrics = metrics
         self.logger = logger
     }
@@ -50,6 +53,27 @@ final class ModelBackends: Sendable {
 
     /// Each backend's pool state, in config order.
     var poolSnapshot: [PoolStateMachine<ContinuousClock.Instant>.Member] { state.withLock { $0.pool.members } }
+
+    /// Why each backend last failed (nil when its latest call or check succeeded), in config order.
+    var lastFailures: [String?] { state.withLock { $0.lastFailures } }
+
+    /// Remembers why a backend failed, for `/healthz`.
+    ///
+    /// - Returns: whether the reason differs from the one remembered, so callers can log a
+    ///   new problem once instead of at every health-check round.
+    @discardableResult
+    func recordFailure(_ index: Int, _ error: BackendError) -> Bool {
+        let reason = error.description
+        return state.withLock { state in
+            defer { state.lastFailures[index] = reason }
+            return state.lastFailures[index] != reason
+        }
+    }
+
+    /// Forgets a backend's last failure after it answered correctly.
+    func recordSuccess(_ index: Int) {
+        state.withLock { $0.lastFailures[index] = nil }
+    }
 
     /// Picks `count` backends in distinct trust domains and counts a call on each (see
     /// `PoolStateMachine.place`). Every index returned must be given back through `finish`.
@@ -91,6 +115,10 @@ final class ModelBackends: Sendable {
         } catch where error.isMismatch {
             // The plugin itself found the difference (a datatype, a bias setting, a missing layer).
             difference = error.message
+        } catch {
+            // Unreachable, TLS refused, garbage: /healthz says why until it is verified.
+            if !error.isCancelled { recordFailure(index, error) }
+            throw error
         }
         if let difference {
             let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
@@ -102,7 +130,10 @@ final class ModelBackends: Sendable {
             throw .mismatch(reason)
         }
         // A health check may have refused it while we waited; never overwrite that.
-        state.withLock { if $0.statuses[index] == .unverified { $0.statuses[index] = .verified } }
+        state.withLock {
+            if $0.statuses[index] == .unverified { $0.statuses[index] = .verified }
+            $0.lastFailures[index] = nil
+        }
         logger.info("backend verified", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)"])
     }
 
@@ -157,15 +188,25 @@ extension ModelBackends {
                 }
                 passed = false
             } else {
-                state.withLock { if $0.statuses[index] == .unverified { $0.statuses[index] = .verified } }
+                state.withLock {
+                    if $0.statuses[index] == .unverified { $0.statuses[index] = .verified }
+                    $0.lastFailures[index] = nil
+                }
                 passed = true
             }
         } catch {
             passed = false
+            // Logged when the reason is new, not at every round, so a backend that stays down
+            // (a wrong certificate, say) leaves one line naming the problem.
+            if recordFailure(index, error) {
+                logger.warning("backend health check failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
+            }
         }
         let changed = state.withLock { $0.pool.recordHealthCheck(index, passed: passed) }
         if let changed {
-            logger.notice(changed ? "backend healthy" : "backend unhealthy", metadata: ["backend": "\(backend.endpoint.name)"])
+            var metadata: Logger.Metadata = ["backend": "\(backend.endpoint.name)"]
+            if !changed, let reason = lastFailures[index] { metadata["error"] = "\(reason)" }
+            logger.notice(changed ? "backend healthy" : "backend unhealthy", metadata: metadata)
         }
         return passed
     }

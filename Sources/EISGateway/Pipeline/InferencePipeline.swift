@@ -268,6 +268,7 @@ struct InferencePipeline: Sendable {
             let elapsed = ContinuousClock.now - start
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: elapsed)
             metrics.setBackendUp(backend.endpoint.name, true)
+            backends.recordSuccess(memberIndex)
             return .answered(partial, latency: elapsed.seconds)
         } catch {
             let elapsed = ContinuousClock.now - start
@@ -276,6 +277,7 @@ struct InferencePipeline: Sendable {
             let blamesBackend = !error.isCancelled && !cutByRequestDeadline
             if blamesBackend {
                 metrics.setBackendUp(backend.endpoint.name, false)
+                backends.recordFailure(memberIndex, error)
                 logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
             }
             return .failed(error, blamesBackend: blamesBackend, elapsed: elapsed.seconds)

@@ -117,6 +117,8 @@ struct ShareServerSpec: Sendable {
     var modelPath: String = Fixtures.demoModelPath
     var modelName: String = "demo"
     var weightFractionBits: Int = Defaults.weightFractionBits
+    /// HTTPS settings; nil serves plain HTTP.
+    var tls: ShareServerTLS? = nil
 }
 
 /// Share servers running in this process, each on its own 127.0.0.1 port.
@@ -135,8 +137,10 @@ final class InProcessServers: Sendable {
         self.stopped = stopped
     }
 
-    /// Base URLs (`http://127.0.0.1:PORT`), in spec order.
-    var urls: [String] { ports.map { "http://127.0.0.1:\($0)" } }
+    /// Base URLs (`http://127.0.0.1:PORT`, or `https://` for a server with TLS), in spec order.
+    var urls: [String] {
+        zip(ports, servers).map { port, server in "\(server.configuration.tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
+    }
 
     /// Stops server `index` and returns once it no longer runs.
     func stop(_ index: Int) async {
@@ -155,7 +159,7 @@ func withShareServers<T: Sendable>(
         try ShareServer(
             configuration: ShareServerConfiguration(
                 modelPath: spec.modelPath, modelName: spec.modelName, host: "127.0.0.1", port: 0,
-                weightFractionBits: spec.weightFractionBits),
+                weightFractionBits: spec.weightFractionBits, tls: spec.tls),
             logger: Fixtures.logger)
     }
     let portStreams = servers.map { _ in AsyncStream<Int>.makeStream() }
@@ -200,12 +204,18 @@ func withShareServers<T: Sendable>(
 
 /// Runs `body` with a gateway built from `configuration` (and a libcurl client it owns, shut down
 /// afterwards). With `verify`, backends are verified first, as `eis-gateway` does at start-up.
+///
+/// - Parameters:
+///   - client: settings of the gateway's libcurl client (a low `maxResponseBytes`, say).
+///   - logger: where the gateway logs (a `RecordingLogHandler` to check what it says).
+///   - environment: where `auth_env` secrets are read from (default: the process's).
 func withGateway<T: Sendable>(
-    _ configuration: GatewayConfiguration, verify: Bool = true, _ body: @Sendable (Gateway) async throws -> T
+    _ configuration: GatewayConfiguration, verify: Bool = true, client clientConfiguration: CurlHTTPClient.Configuration = .init(),
+    logger: Logger = Fixtures.logger, environment: [String: String]? = nil, _ body: @Sendable (Gateway) async throws -> T
 ) async throws -> T {
-    let client = CurlHTTPClient()
+    let client = CurlHTTPClient(configuration: clientConfiguration)
     defer { client.shutdown() }
-    let gateway = try Gateway(configuration: configuration, registry: .standard, client: client, logger: Fixtures.logger)
+    let gateway = try Gateway(configuration: configuration, registry: .standard, client: client, logger: logger, environment: environment)
     if verify { await gateway.verifyBackends(timeout: .seconds(5)) }
     return try await body(gateway)
 }
