@@ -66,6 +66,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
+        // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
+        // -Ounchecked like the kernels: it parses hostile input, so its checks must stay.
+        .target(name: "OpenInference", swiftSettings: strictSettings),
         .target(
             name: "EISNativePlugin",
             dependencies: ["EISBackend", "EISCore", "CurlTransport"],
@@ -160,6 +163,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference"], swiftSettings: strictSettings),
         .testTarget(
             name: "CurlTransportTests",
             dependencies: ["CurlTransport", "CCurl", "EISServer", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
