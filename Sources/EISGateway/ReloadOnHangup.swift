@@ -13,7 +13,7 @@ public struct ReloadOnHangup: Service {
     /// Waits for SIGHUP until graceful shutdown; each signal reloads once.
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in signals {
                 await runtime.reload()
             }
