@@ -82,6 +82,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KServeV2Plugin",
+            dependencies: ["EISBackend", "EISCore", "CurlTransport", "OpenInference", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/KServeV2",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "EISServer",
             dependencies: [
                 "EISCore",
@@ -99,7 +105,7 @@ let package = Package(
         .target(
             name: "EISGateway",
             dependencies: [
-                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin",
+                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,6 +171,11 @@ let package = Package(
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference"], swiftSettings: strictSettings),
         .testTarget(
+            name: "KServeV2PluginTests",
+            dependencies: ["KServeV2Plugin", "OpenInference", "EISBackend", "EISCore", "CurlTransport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CurlTransportTests",
             dependencies: ["CurlTransport", "CCurl", "EISServer", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strictSettings
@@ -181,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),
