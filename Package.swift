@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
         // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
         // -Ounchecked like the kernels: it parses hostile input, so its checks must stay.
-        .target(name: "OpenInference", swiftSettings: strictSettings),
+        .target(name: "OpenInference", swiftSettings: strictSettings + fuzzedSettings),
         .target(
             name: "EISNativePlugin",
             dependencies: ["EISBackend", "EISCore", "CurlTransport"],
@@ -154,7 +154,7 @@ let package = Package(
         ),
 
         // MARK: Fuzzing (Tests/Fuzz/README.md)
-        .target(name: "EISFuzzTargets", dependencies: ["EISCore", "EISGateway"], path: "Tests/Fuzz/EISFuzzTargets",
+        .target(name: "EISFuzzTargets", dependencies: ["EISCore", "EISGateway", "OpenInference"], path: "Tests/Fuzz/EISFuzzTargets",
                 swiftSettings: strictSettings + fuzzedSettings),
         .executableTarget(
             name: "eis-fuzz",
