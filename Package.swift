@@ -66,6 +66,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
+        // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
+        // -Ounchecked like the kernels: it parses hostile input, so its checks must stay.
+        .target(name: "OpenInference", swiftSettings: strictSettings + fuzzedSettings),
         .target(
             name: "EISNativePlugin",
             dependencies: ["EISBackend", "EISCore", "CurlTransport"],
@@ -76,6 +79,12 @@ let package = Package(
             name: "MatmulJSONPlugin",
             dependencies: ["EISBackend", "EISCore", "CurlTransport"],
             path: "Plugins/MatmulJSON",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KServeV2Plugin",
+            dependencies: ["EISBackend", "EISCore", "CurlTransport", "OpenInference", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/KServeV2",
             swiftSettings: strictSettings
         ),
         .target(
@@ -96,7 +105,7 @@ let package = Package(
         .target(
             name: "EISGateway",
             dependencies: [
-                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin",
+                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +154,7 @@ let package = Package(
         ),
 
         // MARK: Fuzzing (Tests/Fuzz/README.md)
-        .target(name: "EISFuzzTargets", dependencies: ["EISCore", "EISGateway"], path: "Tests/Fuzz/EISFuzzTargets",
+        .target(name: "EISFuzzTargets", dependencies: ["EISCore", "EISGateway", "OpenInference"], path: "Tests/Fuzz/EISFuzzTargets",
                 swiftSettings: strictSettings + fuzzedSettings),
         .executableTarget(
             name: "eis-fuzz",
@@ -160,6 +169,12 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KServeV2PluginTests",
+            dependencies: ["KServeV2Plugin", "OpenInference", "EISBackend", "EISCore", "CurlTransport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CurlTransportTests",
             dependencies: ["CurlTransport", "CCurl", "EISServer", "EISTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
@@ -177,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),

@@ -17,6 +17,10 @@ public protocol Backend: Sendable {
     /// Succeeds when the server answers its health check in time.
     func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError)
     /// Reads the remote layer's shape, fractional bits and digest.
+    ///
+    /// Throws `BackendError.mismatch` when the remote model cannot be this kind of layer at all
+    /// (a datatype with no arithmetic, several inputs); the gateway then refuses the backend
+    /// with that message, as it does when the returned description differs from its model.
     func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer
     /// Multiplies a share batch by the layer's weights; returns `[rows, outputs]` partials.
     func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix

@@ -1,5 +1,6 @@
 public import EISBackend
 import EISNativePlugin
+import KServeV2Plugin
 import MatmulJSONPlugin
 
 extension BackendRegistry {
@@ -8,6 +9,7 @@ extension BackendRegistry {
         var registry = BackendRegistry()
         registry.register(EISNativeBackend.Factory())
         registry.register(MatmulJSONBackend.Factory())
+        registry.register(KServeV2Backend.Factory())
         return registry
     }
 }

@@ -111,22 +111,14 @@ final class ModelBackends: Sendable {
         let backend = members[index]
         let difference: String?
         do {
-            difference = Self.difference(try await backend.describeLayer(deadline: deadline), from: model)
-        } catch where error.isMismatch {
-            // The plugin itself found the difference (a datatype, a bias setting, a missing layer).
-            difference = error.message
+            difference = try await describeDifference(index, from: model, deadline: deadline)
         } catch {
             // Unreachable, TLS refused, garbage: /healthz says why until it is verified.
             if !error.isCancelled { recordFailure(index, error) }
             throw error
         }
         if let difference {
-            let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
-            state.withLock {
-                $0.statuses[index] = .refused(reason: reason)
-                $0.pool.refuse(index)
-            }
-            logger.error("refusing backend", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)", "difference": "\(difference)"])
+            let reason = refuse(index, model: model, difference: difference, logger: logger)
             throw .mismatch(reason)
         }
         // A health check may have refused it while we waited; never overwrite that.
@@ -135,6 +127,40 @@ final class ModelBackends: Sendable {
             $0.lastFailures[index] = nil
         }
         logger.info("backend verified", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)"])
+    }
+
+    /// Asks a backend for its layer and says how it differs from the local model, or nil when
+    /// it matches. A backend that answers `mismatch` itself (its model cannot be this layer at
+    /// all) differs by that message.
+    ///
+    /// - Throws: any other `BackendError` (unreachable, timeout, …), which refuses nothing.
+    private func describeDifference(_ index: Int, from model: GatewayModel, deadline: ContinuousClock.Instant) async throws(BackendError) -> String? {
+        do {
+            return Self.difference(try await members[index].describeLayer(deadline: deadline), from: model)
+        } catch where error.isMismatch {
+            // The refusal names the backend already; drop the plugin's own "name: " prefix.
+            let prefix = members[index].endpoint.name + ": "
+            return error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+        }
+    }
+
+    /// Refuses a backend for good (until a reload) and logs it once.
+    ///
+    /// - Returns: the reason recorded for `/healthz`.
+    @discardableResult
+    private func refuse(_ index: Int, model: GatewayModel, difference: String, logger: Logger) -> String {
+        let backend = members[index]
+        let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
+        let newlyRefused = state.withLock { state -> Bool in
+            if case .refused = state.statuses[index] { return false }
+            state.statuses[index] = .refused(reason: reason)
+            state.pool.refuse(index)
+            return true
+        }
+        if newlyRefused {
+            logger.error("refusing backend", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)", "difference": "\(difference)"])
+        }
+        return reason
     }
 
     /// Describes how a remote layer differs from the local model, or nil when it matches.
@@ -169,23 +195,8 @@ extension ModelBackends {
         var passed: Bool
         do throws(BackendError) {
             try await backend.checkHealth(deadline: deadline)
-            let difference: String?
-            do {
-                difference = Self.difference(try await backend.describeLayer(deadline: deadline), from: model)
-            } catch where error.isMismatch {
-                difference = error.message
-            }
-            if let difference {
-                let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
-                let newlyRefused = state.withLock { state -> Bool in
-                    if case .refused = state.statuses[index] { return false }
-                    state.statuses[index] = .refused(reason: reason)
-                    state.pool.refuse(index)
-                    return true
-                }
-                if newlyRefused {
-                    logger.error("refusing backend", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)", "difference": "\(difference)"])
-                }
+            if let difference = try await describeDifference(index, from: model, deadline: deadline) {
+                refuse(index, model: model, difference: difference, logger: logger)
                 passed = false
             } else {
                 state.withLock {

@@ -23,10 +23,11 @@ enum Peers {
     }
 
     /// Starts `Tests/Peers/<script>` on a free port and waits for its `READY` line. The peer
-    /// exits with this process if the test run dies.
+    /// exits with this process if the test run dies. With `standardError`, its log goes to
+    /// that file instead of the test output.
     ///
     /// A loaded machine can take many seconds to start a Python server; the timeout allows it.
-    static func start(_ script: String, venv: Venv, arguments: [String] = []) async throws -> ChildProcess {
+    static func start(_ script: String, venv: Venv, arguments: [String] = [], standardError: String? = nil) async throws -> ChildProcess {
         let scriptPath = Fixtures.packageRoot.appendingPathComponent("Tests/Peers/\(script)").path
         var lastError: (any Error)?
         // A picked port can be taken before the peer binds it: try a second one.
@@ -36,7 +37,7 @@ enum Peers {
                 return try await ChildProcess.start(
                     executable: python(venv),
                     arguments: [scriptPath, "--port", "\(port)", "--model-file", Fixtures.demoModelPath, "--layer", "fc", "--exit-with-parent"] + arguments,
-                    timeout: .seconds(90))
+                    standardError: standardError, timeout: .seconds(90))
             } catch {
                 lastError = error
             }

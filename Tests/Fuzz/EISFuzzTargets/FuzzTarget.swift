@@ -1,5 +1,6 @@
 import EISCore
 import EISGateway
+import OpenInference
 
 /// The decoders that read untrusted bytes, each wrapped as a fuzz target.
 ///
@@ -18,6 +19,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// The safetensors reader (model files).
     case safetensors
+    /// The Open Inference Protocol request decoder (what an inbound V2 endpoint reads).
+    case v2Request = "v2-request"
+    /// The Open Inference Protocol response decoder (what the gateway reads from a kserve-v2 backend).
+    case v2Response = "v2-response"
+    /// The V2 model metadata, error and readiness decoders (also read from kserve-v2 backends).
+    case v2Metadata = "v2-metadata"
 
     /// Runs one input through the target.
     public func run(_ data: UnsafeRawBufferPointer) {
@@ -27,6 +34,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .inferJSON: Self.inferJSON(data)
         case .config: Self.config(data)
         case .safetensors: Self.safetensors(data)
+        case .v2Request: Self.v2Request(data)
+        case .v2Response: Self.v2Response(data)
+        case .v2Metadata: Self.v2Metadata(data)
         }
     }
 
@@ -70,5 +80,66 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func safetensors(_ data: UnsafeRawBufferPointer) {
         guard let file = try? SafetensorsFile(bytes: Array(data)) else { return }
         _ = try? LinearLayer.layers(in: file)
+    }
+
+    /// Small limits for the V2 decoders, as for the native ones.
+    static let v2Limits = OpenInferenceLimits(maxTensors: 16, maxElements: 1 << 16, maxRank: 8, maxDepth: 32)
+
+    /// A V2 body and its JSON length: an input starting with 0x00 (which no JSON body does) is a
+    /// binary-extension body whose JSON length is the next two bytes, little-endian; any other
+    /// input is a JSON-only body.
+    static func v2Body(_ data: UnsafeRawBufferPointer) -> (body: [UInt8], jsonLength: Int?) {
+        guard data.count >= 3, data[0] == 0 else { return (Array(data), nil) }
+        let body = Array(data[3...])
+        return (body, min(Int(data[1]) | Int(data[2]) << 8, body.count))
+    }
+
+    /// Checks what every decoded tensor list promises: counts within the limits, data as the shapes say.
+    static func checkTensors(_ tensors: [Tensor]) {
+        precondition(tensors.count <= v2Limits.maxTensors, "maxTensors not enforced")
+        var total = 0
+        for tensor in tensors {
+            precondition(tensor.shape.allSatisfy { $0 >= 0 } && tensor.shape.count <= v2Limits.maxRank, "bad shape accepted")
+            precondition(tensor.data.count == tensor.shape.reduce(1, *), "data count differs from the shape")
+            total += tensor.data.count
+        }
+        precondition(total <= v2Limits.maxElements, "maxElements not enforced")
+    }
+
+    static func v2Request(_ data: UnsafeRawBufferPointer) {
+        let (body, jsonLength) = v2Body(data)
+        guard let request = try? InferenceRequest(decoding: body, jsonLength: jsonLength, limits: v2Limits) else { return }
+        checkTensors(request.inputs)
+        // Re-encoding is canonical: encode → decode → encode gives the same bytes (NaNs included,
+        // which only binary data can carry and binary encoding keeps bit for bit).
+        let binary: BinaryTensors = jsonLength == nil ? .none : .all
+        guard let first = try? request.encoded(binary: binary),
+              let again = try? InferenceRequest(decoding: first.bytes, jsonLength: first.jsonLength, limits: v2Limits),
+              let second = try? again.encoded(binary: binary) else { preconditionFailure("an accepted request does not re-encode") }
+        precondition(first == second, "request encoding is not stable")
+    }
+
+    static func v2Response(_ data: UnsafeRawBufferPointer) {
+        let (body, jsonLength) = v2Body(data)
+        guard let response = try? InferenceResponse(decoding: body, jsonLength: jsonLength, limits: v2Limits) else { return }
+        checkTensors(response.outputs)
+        let binary: BinaryTensors = jsonLength == nil ? .none : .all
+        guard let first = try? response.encoded(binary: binary),
+              let again = try? InferenceResponse(decoding: first.bytes, jsonLength: first.jsonLength, limits: v2Limits),
+              let second = try? again.encoded(binary: binary) else { preconditionFailure("an accepted response does not re-encode") }
+        precondition(first == second, "response encoding is not stable")
+    }
+
+    static func v2Metadata(_ data: UnsafeRawBufferPointer) {
+        let body = Array(data)
+        _ = ErrorBody(decoding: body, limits: v2Limits)
+        _ = ReadinessBody(decoding: body, limits: v2Limits)
+        guard let metadata = try? ModelMetadata(decoding: body, limits: v2Limits) else { return }
+        precondition(metadata.inputs.count <= v2Limits.maxTensors && metadata.outputs.count <= v2Limits.maxTensors, "maxTensors not enforced")
+        precondition((metadata.inputs + metadata.outputs).allSatisfy { $0.shape.allSatisfy { $0 >= -1 } }, "bad shape accepted")
+        guard let encoded = try? metadata.encoded(), let again = try? ModelMetadata(decoding: encoded, limits: v2Limits) else {
+            preconditionFailure("accepted metadata does not re-encode")
+        }
+        precondition(again == metadata, "metadata does not round-trip")
     }
 }
