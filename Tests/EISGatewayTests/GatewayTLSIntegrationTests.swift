@@ -26,12 +26,21 @@ struct GatewayTLSIntegrationTests {
         }
     }
 
+    /// The demo configuration with a deadline long enough for TLS handshakes on a loaded
+    /// 2-core machine (these tests are about channels, not timing).
+    static func patientConfiguration(_ urls: [String]) -> GatewayConfiguration {
+        var configuration = Fixtures.gatewayConfiguration(backendURLs: urls)
+        configuration.requestTimeout = .seconds(20)
+        configuration.backendTimeout = .seconds(20)
+        return configuration
+    }
+
     // MARK: Happy paths
 
     @Test func httpsWithAPrivateCAAndAPinGivesExactResults() async throws {
         let certificates = try await TestCertificates.shared()
         try await withShareServers([Self.goodServer(certificates), Self.goodServer(certificates)]) { servers in
-            var configuration = Fixtures.gatewayConfiguration(backendURLs: servers.urls)
+            var configuration = Self.patientConfiguration(servers.urls)
             #expect(servers.urls.allSatisfy { $0.hasPrefix("https://127.0.0.1:") })
             for index in 0..<2 { Self.trust(&configuration.models[0].backends[index], certificates) }
             configuration.models[0].backends[1].pinSHA256 = certificates.serverPin
@@ -48,7 +57,7 @@ struct GatewayTLSIntegrationTests {
     @Test func mutualTLSGivesExactResults() async throws {
         let certificates = try await TestCertificates.shared()
         try await withShareServers([Self.goodServer(certificates, mutual: true), Self.goodServer(certificates, mutual: true)]) { servers in
-            var configuration = Fixtures.gatewayConfiguration(backendURLs: servers.urls)
+            var configuration = Self.patientConfiguration(servers.urls)
             for index in 0..<2 { Self.trust(&configuration.models[0].backends[index], certificates, mutual: true) }
             try await withGateway(configuration) { gateway in
                 try await GatewayRoutesTests.withClient(gateway) { client in
@@ -107,7 +116,7 @@ struct GatewayTLSIntegrationTests {
         let log = RecordingLogHandler.Store()
         let servers = [Self.goodServer(certificates), Self.goodServer(certificates), broken.server(certificates)]
         try await withShareServers(servers) { servers in
-            var configuration = Fixtures.gatewayConfiguration(backendURLs: servers.urls)
+            var configuration = Self.patientConfiguration(servers.urls)
             for index in 0..<2 { Self.trust(&configuration.models[0].backends[index], certificates) }
             broken.configure(&configuration.models[0].backends[2], certificates)
             #expect(configuration.validationProblems() == [])
