@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzes every target with libFuzzer + AddressSanitizer for SECONDS each (default 12).
+# Fuzzes every target with libFuzzer + AddressSanitizer for SECONDS each (default 8).
 #   Tests/Fuzz/run.sh [SECONDS] [TARGET…]
 # New interesting inputs go to a scratch corpus (.build-fuzz/corpus/TARGET), never into the
 # committed seeds; a crash is written to .build-fuzz/crashes/TARGET/ and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-seconds="${1:-12}"
+seconds="${1:-8}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then targets=(share-request share-response infer-json config safetensors v2-request v2-response v2-metadata); fi
