@@ -93,6 +93,7 @@ public struct Gateway: Sendable {
             }
             pipeline.backendTimeout = configuration.backendTimeout
             pipeline.hedging = configuration.hedging
+            pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets)
             pipelines[model.name] = pipeline
         }
         self.configuration = configuration
