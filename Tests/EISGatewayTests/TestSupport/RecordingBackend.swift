@@ -145,6 +145,11 @@ struct RecordingDeployment {
     /// Stops holding calls at both backends.
     func open() { for backend in backends { backend.open() } }
 
+    /// A batcher over this pipeline.
+    func batcher(maxBatch: Int = 64, maxDelay: Duration = .milliseconds(2)) -> Batcher {
+        Batcher(pipeline: pipeline, maxBatch: maxBatch, maxDelay: maxDelay, metrics: metrics)
+    }
+
     /// Rows encoded as the gateway's route does before batching.
     func prepared(_ rows: [[Double]]) throws -> ShareMatrix {
         try pipeline.prepare(rows)
