@@ -12,9 +12,14 @@
 /// | it fills the queue to exactly `maxBatch` rows | the queue leaves with it |
 /// | the oldest queued request has waited `maxDelay` | the queue leaves (`flushTimerFired`) |
 /// | the last batch in flight ends with requests queued | the queue leaves (`finished`) |
+/// | the request that holds the queue's timer leaves it (deadline, client gone) | the queue leaves (`remove`) |
 ///
-/// Invariant: with no batch in flight the queue is empty, so every queued request is waiting
-/// for a batch that will end, or for its own flush timer.
+/// One timer per queue, not per request: the request that starts a queue holds it
+/// (`Admission.queued(startsTimer: true)`), so a burst of requests costs one timer.
+///
+/// Invariant: with no batch in flight the queue is empty, and a non-empty queue has exactly
+/// one timer holder in it, so every queued request is waiting for a batch that will end, or
+/// for the queue's timer.
 struct BatchQueue<Item> {
     /// Most real rows in one batch.
     let maxBatch: Int
@@ -24,6 +29,8 @@ struct BatchQueue<Item> {
     private(set) var queuedRows = 0
     /// Batches (and lone requests) running now.
     private(set) var inFlight = 0
+    /// The queued request that holds the queue's flush timer (the first one in it).
+    private(set) var timerHolder: UInt64?
 
     /// Creates an empty queue.
     ///
@@ -38,8 +45,9 @@ struct BatchQueue<Item> {
         /// Run it now as a batch of its own; call `finished()` when it ends.
         case runAlone
         /// It waits in the queue; `flush`, when set, is a batch to start now (call `finished()`
-        /// when it ends).
-        case queued(flush: [Item]?)
+        /// when it ends). With `startsTimer`, it is the first in a new queue and must run the
+        /// queue's flush timer (`flushTimerFired(for:)` when it fires).
+        case queued(flush: [Item]?, startsTimer: Bool)
     }
 
     /// Admits a request of `rows` rows with a unique `id`.
@@ -53,7 +61,9 @@ struct BatchQueue<Item> {
         queued.append((id, rows, item))
         queuedRows += rows
         if queuedRows >= maxBatch { flush = takeAll() }
-        return .queued(flush: flush)
+        let startsTimer = queued.count == 1
+        if startsTimer { timerHolder = id }
+        return .queued(flush: flush, startsTimer: startsTimer)
     }
 
     /// The flush timer of request `id` fired: if it is still waiting, the whole queue leaves.
@@ -63,13 +73,20 @@ struct BatchQueue<Item> {
 
     /// Takes request `id` out of the queue (its deadline passed or its client left).
     ///
-    /// - Returns: whether it was still waiting.
-    @discardableResult
-    mutating func remove(id: UInt64) -> Bool {
-        guard let index = queued.firstIndex(where: { $0.id == id }) else { return false }
+    /// - Returns: the rest of the queue as a batch to start now, when `id` held the queue's
+    ///   timer: no one else would flush it. Nil otherwise.
+    mutating func remove(id: UInt64) -> [Item]? {
+        guard let index = queued.firstIndex(where: { $0.id == id }) else { return nil }
         queuedRows -= queued[index].rows
         queued.remove(at: index)
-        return true
+        guard timerHolder == id else { return nil }
+        timerHolder = nil
+        return takeAll()
+    }
+
+    /// Whether request `id` is waiting in the queue.
+    func isQueued(_ id: UInt64) -> Bool {
+        queued.contains { $0.id == id }
     }
 
     /// A batch or lone request ended: when it was the last in flight, the queue leaves.
@@ -85,6 +102,7 @@ struct BatchQueue<Item> {
         let items = queued.map(\.item)
         queued.removeAll(keepingCapacity: true)
         queuedRows = 0
+        timerHolder = nil
         inFlight += 1
         return items
     }
