@@ -96,10 +96,12 @@ public struct Gateway: Sendable {
             }
             pipeline.backendTimeout = configuration.backendTimeout
             pipeline.hedging = configuration.hedging
-            pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets)
+            // Neither padding nor coalescing may build a call larger than a backend accepts.
+            let backendRows = members.map(\.capabilities.maxBatchRows).min() ?? .max
+            pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets, maxRows: max(1, backendRows))
             pipelines[model.name] = pipeline
             if configuration.batching.enabled {
-                batchers[model.name] = Batcher(pipeline: pipeline, maxBatch: configuration.batching.maxBatch,
+                batchers[model.name] = Batcher(pipeline: pipeline, maxBatch: max(1, min(configuration.batching.maxBatch, backendRows)),
                                                maxDelay: configuration.batching.maxDelay, metrics: metrics)
             }
         }

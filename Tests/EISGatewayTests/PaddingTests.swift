@@ -14,6 +14,12 @@ struct PaddingTests {
         #expect((1...1000).allSatisfy { Padding.none.paddedCount($0) == $0 }, "[1] is no padding")
     }
 
+    @Test func paddingNeverGoesPastWhatEveryBackendAccepts() {
+        let padding = Padding(buckets: [1, 8, 32, 128], maxRows: 64)
+        let expected = [1: 1, 2: 8, 9: 32, 33: 64, 64: 64, 65: 65, 200: 200]
+        for (rows, padded) in expected { #expect(padding.paddedCount(rows) == padded, "\(rows) rows") }
+    }
+
     @Test func paddingKeepsTheRealRowsFirstAndAddsDummiesThatPassTheExactnessCheck() throws {
         let deployment = try RecordingDeployment()
         let model = deployment.model

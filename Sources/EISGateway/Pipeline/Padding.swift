@@ -11,6 +11,9 @@ import EISCore
 struct Padding: Sendable {
     /// Allowed row counts, strictly increasing; the last one's multiples serve larger batches.
     let buckets: [Int]
+    /// Most rows every backend of the model accepts in one call: padding never goes past it,
+    /// so it acts as one more bucket (a batch already larger is sent as it is).
+    let maxRows: Int
 
     /// No padding: every row count is a multiple of 1.
     static let none = Padding(buckets: [1])
@@ -18,19 +21,27 @@ struct Padding: Sendable {
     /// Creates a padding rule.
     ///
     /// - Precondition: `buckets` is non-empty, positive and strictly increasing (checked by
-    ///   `BatchingConfiguration.validationProblems`).
-    init(buckets: [Int]) {
+    ///   `BatchingConfiguration.validationProblems`); `maxRows ≥ 1`.
+    init(buckets: [Int], maxRows: Int = .max) {
         precondition(!buckets.isEmpty && buckets.allSatisfy { $0 > 0 } && zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 },
                      "padding buckets must be positive and strictly increasing, got \(buckets)")
+        precondition(maxRows >= 1, "maxRows must be at least 1")
         self.buckets = buckets
+        self.maxRows = maxRows
     }
 
     /// The number of rows a batch of `rows` real rows is sent with: the smallest bucket that
-    /// holds it, or the next multiple of the largest bucket.
+    /// holds it, or the next multiple of the largest bucket, but never more than `maxRows`
+    /// (nor fewer than `rows`).
     func paddedCount(_ rows: Int) -> Int {
-        if let bucket = buckets.first(where: { $0 >= rows }) { return bucket }
-        let largest = buckets[buckets.count - 1]
-        return (rows + largest - 1) / largest * largest
+        let padded: Int
+        if let bucket = buckets.first(where: { $0 >= rows }) {
+            padded = bucket
+        } else {
+            let largest = buckets[buckets.count - 1]
+            padded = (rows + largest - 1) / largest * largest
+        }
+        return max(rows, min(padded, maxRows))
     }
 
     /// `secret` with dummy rows appended up to `paddedCount(secret.rows)`.
