@@ -76,7 +76,15 @@ extension Gateway {
             guard rows.count <= configuration.maxRowsPerRequest else {
                 throw GatewayError.tooManyRows("\(rows.count) rows exceed max_rows_per_request = \(configuration.maxRowsPerRequest)")
             }
-            let outputs = try await pipeline.infer(rows, deadline: deadline)
+            // Checked and encoded here, before batching: a bad request gets its own 400 and can
+            // never fail a batch that other requests share.
+            let prepared = try pipeline.prepare(rows)
+            let outputs: [[Double]]
+            if let batcher = batchers[name] {
+                outputs = try await batcher.infer(prepared, deadline: deadline)
+            } else {
+                outputs = try await pipeline.infer(prepared: prepared, deadline: deadline)
+            }
             let bytes = parsed.input != nil
                 ? InferResponseWriter.single(model: name, output: outputs[0])
                 : InferResponseWriter.batch(model: name, outputs: outputs)

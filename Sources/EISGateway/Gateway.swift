@@ -13,6 +13,8 @@ public struct Gateway: Sendable {
     /// Metrics rendered at `/metrics`.
     public let metrics: GatewayMetrics
     let pipelines: [String: InferencePipeline]
+    /// One batcher per model when `batching` is on; batches never mix models.
+    let batchers: [String: Batcher]
     /// The model used when a request names none (set when exactly one is configured).
     let defaultModel: String?
     let logger: Logger
@@ -37,6 +39,7 @@ public struct Gateway: Sendable {
         let problems = configuration.validationProblems()
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         var pipelines = [String: InferencePipeline]()
+        var batchers = [String: Batcher]()
         for modelConfiguration in configuration.models {
             let model = try GatewayModel(configuration: modelConfiguration)
             let members = try modelConfiguration.backends.map { backend throws -> any Backend in
@@ -93,11 +96,19 @@ public struct Gateway: Sendable {
             }
             pipeline.backendTimeout = configuration.backendTimeout
             pipeline.hedging = configuration.hedging
+            // Neither padding nor coalescing may build a call larger than a backend accepts.
+            let backendRows = members.map(\.capabilities.maxBatchRows).min() ?? .max
+            pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets, maxRows: max(1, backendRows))
             pipelines[model.name] = pipeline
+            if configuration.batching.enabled {
+                batchers[model.name] = Batcher(pipeline: pipeline, maxBatch: max(1, min(configuration.batching.maxBatch, backendRows)),
+                                               maxDelay: configuration.batching.maxDelay, metrics: metrics)
+            }
         }
         self.configuration = configuration
         self.metrics = metrics
         self.pipelines = pipelines
+        self.batchers = batchers
         self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
         if !GatewayConfiguration.isLoopback(url: "http://" + Self.bracketed(configuration.listenHost)) {
             // The hop from the application carries the plain input; off this machine it needs a

@@ -14,12 +14,24 @@ public struct ServerMetrics: Sendable {
         self.factory = PrometheusMetricsFactory(registry: registry)
     }
 
-    /// Counts one share request by outcome (`code` is the HTTP status).
-    func recordRequest(model: String, code: Int, duration: Duration) {
-        Counter(label: "eis_server_requests_total", dimensions: [("model", model), ("code", String(code))], factory: factory)
+    /// Row counts above this share one `rows` label value, so a client cannot grow the number
+    /// of series without bound.
+    static let largestRowsLabel = 1024
+
+    /// Counts one share request by outcome (`code` is the HTTP status) and by its number of
+    /// rows (`rows`: the batch size a gateway sent; `unknown` when the body did not decode).
+    func recordRequest(model: String, code: Int, rows: Int?, duration: Duration) {
+        Counter(label: "eis_server_requests_total",
+                dimensions: [("model", model), ("code", String(code)), ("rows", Self.rowsLabel(rows))], factory: factory)
             .increment()
         Timer(label: "eis_server_request_duration_seconds", dimensions: [("model", model)], factory: factory)
             .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// The `rows` label: the exact count up to `largestRowsLabel`, then one bucket above it.
+    static func rowsLabel(_ rows: Int?) -> String {
+        guard let rows else { return "unknown" }
+        return rows <= largestRowsLabel ? String(rows) : "over_\(largestRowsLabel)"
     }
 
     /// The Prometheus text exposition.

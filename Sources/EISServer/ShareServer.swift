@@ -102,6 +102,7 @@ public struct ShareServer: Sendable {
     private func handleShare(_ request: Request) async throws -> Response {
         let start = ContinuousClock.now
         var modelLabel = model.name
+        var rows: Int?
         do {
             let body: ByteBuffer
             do {
@@ -115,7 +116,9 @@ public struct ShareServer: Sendable {
             }
             let shareRequest: ShareRequest
             switch decoded {
-            case .success(let value): shareRequest = value
+            case .success(let value):
+                shareRequest = value
+                rows = value.shares.rows
             case .failure(let error): throw ServerError.from(error)
             }
             guard shareRequest.model == model.name else {
@@ -132,11 +135,11 @@ public struct ShareServer: Sendable {
             }
             let partials = await kernels.multiply(shareRequest.shares, by: layer.weights)
             let bytes = ShareResponse(arithmetic: shareRequest.arithmetic, partials: partials).encoded()
-            metrics.recordRequest(model: modelLabel, code: 200, duration: .now - start)
+            metrics.recordRequest(model: modelLabel, code: 200, rows: rows, duration: .now - start)
             return Response(status: .ok, headers: [.contentType: ShareProtocol.contentType],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         } catch let error as ServerError {
-            metrics.recordRequest(model: modelLabel, code: Int(error.status.code), duration: .now - start)
+            metrics.recordRequest(model: modelLabel, code: Int(error.status.code), rows: rows, duration: .now - start)
             logger.debug("share request refused", metadata: ["code": "\(error.code)"])
             throw error
         }

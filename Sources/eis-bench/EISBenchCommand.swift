@@ -11,12 +11,14 @@ struct EISBenchCommand: AsyncParsableCommand {
         commandName: "eis-bench",
         abstract: "Measure p50/p99 and requests/s: the gateway with two local backends vs. a direct call to one eis-server.",
         discussion: """
-            Starts two eis-server processes and an eis-gateway in front of them (all on 127.0.0.1, free \
-            ports), then for each concurrency runs every scenario side by side for the same duration:
+            Starts two eis-server processes and two eis-gateways in front of them, one without batching \
+            and one with it (all on 127.0.0.1, free ports), then for each concurrency runs every scenario \
+            one after the other for the same duration:
               hop      GET /healthz on the gateway: the inbound HTTP hop alone, no backend call
-              gateway  POST /infer with one 256-value JSON input (encode, share, 2 backends, recombine)
+              gateway  POST /infer with one 256-value JSON input (encode, share, 2 backends, recombine), batching = false
+              batched  the same request to the gateway with batching = true: concurrent requests share one sharing
               direct   POST /v1/share to one eis-server with the unshared encoded input (no privacy)
-            Run it in release mode: swift run -c release eis-bench
+            Both gateways pad with the default buckets. Run it in release mode: swift run -c release eis-bench
             """
     )
 
@@ -31,6 +33,12 @@ struct EISBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Model file (default: models/demo.safetensors).")
     var model: String = "models/demo.safetensors"
+
+    @Option(name: .customLong("max-delay-ms"), help: "max_delay_ms of the batching gateway (default: the gateway's).")
+    var maxDelayMs: Double?
+
+    @Option(name: .customLong("max-batch"), help: "max_batch of the batching gateway (default: the gateway's).")
+    var maxBatch: Int?
 
     @Flag(help: "Print one JSON object per scenario and level instead of the table.")
     var json = false
@@ -64,10 +72,7 @@ struct EISBenchCommand: AsyncParsableCommand {
                 executable: directory + "/eis-server",
                 arguments: ["--model", modelPath, "--name", "bench", "--listen", "127.0.0.1:0", "--log-level", "warning"]))
         }
-        let config = """
-            [gateway]
-            listen = "127.0.0.1:0"
-            log_level = "warning"
+        let models = """
             [[models]]
             name = "bench"
             path = "\(modelPath)"
@@ -79,13 +84,19 @@ struct EISBenchCommand: AsyncParsableCommand {
             url = "http://127.0.0.1:\(children[1].port)"
             trust_domain = "b"
             """
-        let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("eis-bench-\(getpid()).conf")
-        try config.write(to: configURL, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: configURL) }
-        children.append(try await ChildProcess.start(executable: directory + "/eis-gateway", arguments: ["--config", configURL.path]))
+        // Two gateways over the same two servers: without batching, and with it.
+        let batchedKeys = (["batching = true"] + [maxDelayMs.map { "max_delay_ms = \($0)" }, maxBatch.map { "max_batch = \($0)" }].compactMap { $0 })
+            .joined(separator: "\n")
+        for (name, keys) in [("plain", "batching = false"), ("batched", batchedKeys)] {
+            let config = "[gateway]\nlisten = \"127.0.0.1:0\"\nlog_level = \"warning\"\n\(keys)\n\(models)\n"
+            let configURL = FileManager.default.temporaryDirectory.appendingPathComponent("eis-bench-\(getpid())-\(name).conf")
+            try config.write(to: configURL, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: configURL) }
+            children.append(try await ChildProcess.start(executable: directory + "/eis-gateway", arguments: ["--config", configURL.path]))
+        }
 
-        let scenarios = try Self.scenarios(layer: layer, modelName: "bench",
-                                           gatewayPort: children[2].port, serverPort: children[0].port)
+        let scenarios = try Self.scenarios(layer: layer, modelName: "bench", gatewayPort: children[2].port,
+                                           batchedPort: children[3].port, serverPort: children[0].port)
         let runner = LoadRunner(client: client)
         var results = [Measurement]()
         for level in levels {
@@ -111,8 +122,9 @@ struct EISBenchCommand: AsyncParsableCommand {
         return layer
     }
 
-    /// The gateway request and the unprotected direct request, for the same random input.
-    static func scenarios(layer: LinearLayer, modelName: String, gatewayPort: Int, serverPort: Int) throws -> [Scenario] {
+    /// The gateway requests (without and with batching) and the unprotected direct request,
+    /// for the same random input.
+    static func scenarios(layer: LinearLayer, modelName: String, gatewayPort: Int, batchedPort: Int, serverPort: Int) throws -> [Scenario] {
         var generator = SystemRandomNumberGenerator()
         let x = (0..<layer.inputs).map { _ in Double.random(in: -1...1, using: &generator) }
         let gatewayBody = Array(try JSONEncoder().encode(["input": x]))
@@ -125,6 +137,9 @@ struct EISBenchCommand: AsyncParsableCommand {
             Scenario(name: "hop", request: HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(gatewayPort)/healthz")),
             Scenario(name: "gateway", request: HTTPClientRequest(
                 method: .post, url: "http://127.0.0.1:\(gatewayPort)/infer",
+                headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),
+            Scenario(name: "batched", request: HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(batchedPort)/infer",
                 headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),
             Scenario(name: "direct", request: HTTPClientRequest(
                 method: .post, url: "http://127.0.0.1:\(serverPort)\(ShareProtocol.path)",

@@ -1,4 +1,4 @@
-/// The human-readable table, with the gateway/direct ratios per concurrency.
+/// The human-readable table, with the gateway/direct, batched/direct and batched/gateway ratios per concurrency.
 enum Report {
     static func table(_ results: [Measurement]) -> String {
         var lines = ["scenario   conc   requests  failures    p50 ms    p99 ms       req/s"]
@@ -6,13 +6,15 @@ enum Report {
             lines.append(pad(m.name, 9) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
                          + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12))
         }
-        lines.append("")
-        lines.append("ratio gateway/direct   conc   p50     p99     req/s")
-        for level in Set(results.map(\.concurrency)).sorted() {
-            guard let g = results.first(where: { $0.name == "gateway" && $0.concurrency == level }),
-                  let d = results.first(where: { $0.name == "direct" && $0.concurrency == level }) else { continue }
-            lines.append(pad("", 20) + lpad("\(level)", 7) + lpad(fmt(g.p50_ms / d.p50_ms, 2), 7)
-                         + lpad(fmt(g.p99_ms / d.p99_ms, 2), 8) + lpad(fmt(g.rps / d.rps, 2), 8))
+        for (over, under) in [("gateway", "direct"), ("batched", "direct"), ("batched", "gateway")] {
+            lines.append("")
+            lines.append(pad("ratio \(over)/\(under)", 20) + "   conc   p50     p99     req/s")
+            for level in Set(results.map(\.concurrency)).sorted() {
+                guard let g = results.first(where: { $0.name == over && $0.concurrency == level }),
+                      let d = results.first(where: { $0.name == under && $0.concurrency == level }) else { continue }
+                lines.append(pad("", 20) + lpad("\(level)", 7) + lpad(fmt(g.p50_ms / d.p50_ms, 2), 7)
+                             + lpad(fmt(g.p99_ms / d.p99_ms, 2), 8) + lpad(fmt(g.rps / d.rps, 2), 8))
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -58,7 +58,8 @@ struct EISGatewayCommand: AsyncParsableCommand {
             // HTTP front stops accepting and answers what is in flight, then the rest stop.
             let checker = HealthChecker(runtime: runtime, interval: resolved.health.interval, timeout: resolved.health.timeout)
             let group = ServiceGroup(configuration: .init(
-                services: [.init(service: checker), .init(service: ReloadOnHangup(runtime: runtime)), .init(service: app)],
+                services: [.init(service: checker), .init(service: CoverTraffic(runtime: runtime)),
+                           .init(service: ReloadOnHangup(runtime: runtime)), .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
             try await group.run()

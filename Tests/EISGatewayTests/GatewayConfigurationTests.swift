@@ -73,6 +73,8 @@ import Testing
         #expect(model.backends.map(\.name) == ["local-a", "local-b"])
         #expect(model.backends.map(\.trustDomain) == ["local-a", "local-b"])
         #expect(model.backends.allSatisfy { $0.launch && $0.url == nil && $0.kind == "eis" })
+        #expect(configuration.batching.enabled, "the demo batches and pads")
+        #expect(configuration.batching.paddingBuckets == [1, 8, 32, 128])
         #expect(configuration.validationProblems().isEmpty)
     }
 
@@ -106,6 +108,11 @@ import Testing
         #expect(model.backends.map(\.launch) == [false, false])
         #expect(model.backends.map(\.url) == ["https://a:1", "https://b:2"])
         #expect(model.backends.allSatisfy { $0.remoteModel == nil && $0.remoteLayer == nil })
+        #expect(configuration.batching.enabled)
+        #expect(configuration.batching.maxBatch == 64)
+        #expect(configuration.batching.maxDelay == .milliseconds(1))
+        #expect(configuration.batching.paddingBuckets == [1, 8, 32, 128])
+        #expect(model.coverTrafficRPS == 0)
     }
 
     @Test func everyKeyIsRead() throws {
@@ -117,11 +124,16 @@ import Testing
             request_timeout_ms = 250
             log_level = "debug"
             server_binary = "/opt/eis/eis-server"
+            batching = false
+            max_batch = 16
+            max_delay_ms = 2.5
+            padding_buckets = [4, 16]
 
             [[models]]
             name = "m"
             path = "/srv/m.safetensors"
             layer = "fc"
+            cover_traffic_rps = 12.5
             shares = 3
             input_frac_bits = 20
             weight_frac_bits = 24
@@ -156,6 +168,11 @@ import Testing
         #expect(model.backends[0].remoteLayer == "dense")
         #expect(model.backends[2].launch)
         #expect(model.backends[2].url == nil)
+        #expect(!configuration.batching.enabled)
+        #expect(configuration.batching.maxBatch == 16)
+        #expect(configuration.batching.maxDelay == .microseconds(2500))
+        #expect(configuration.batching.paddingBuckets == [4, 16])
+        #expect(model.coverTrafficRPS == 12.5)
     }
 
     @Test func everyProblemIsListedWithItsKeyPathInOneError() {
@@ -295,6 +312,19 @@ import Testing
                     path: "models[0].backends[0].weight_frac_bits", says: "differs from the model's 26"),
             Mistake(name: "option that is not a scalar", toml: validTOML(backendA: "options = { dtype = [1] }"),
                     path: "models[0].backends[0].options.dtype", says: "expected a string, number or boolean"),
+            Mistake(name: "max_batch zero", toml: validTOML(gateway: "max_batch = 0"), path: "gateway.max_batch", says: "must be in"),
+            Mistake(name: "negative max_delay_ms", toml: validTOML(gateway: "max_delay_ms = -1"), path: "gateway.max_delay_ms", says: "0...1000"),
+            Mistake(name: "max_delay_ms over a second", toml: validTOML(gateway: "max_delay_ms = 1001"), path: "gateway.max_delay_ms", says: "0...1000"),
+            Mistake(name: "no padding buckets", toml: validTOML(gateway: "padding_buckets = []"), path: "gateway.padding_buckets", says: "at least one"),
+            Mistake(name: "unordered padding buckets", toml: validTOML(gateway: "padding_buckets = [8, 1]"),
+                    path: "gateway.padding_buckets", says: "strictly increasing"),
+            Mistake(name: "a zero padding bucket", toml: validTOML(gateway: "padding_buckets = [0, 8]"),
+                    path: "gateway.padding_buckets", says: "must be in"),
+            Mistake(name: "a padding bucket that is not an integer", toml: validTOML(gateway: "padding_buckets = [1, 2.5]"),
+                    path: "gateway.padding_buckets", says: "array of integers"),
+            Mistake(name: "a string for batching", toml: validTOML(gateway: #"batching = "on""#), path: "gateway.batching", says: "true or false"),
+            Mistake(name: "negative cover traffic", toml: validTOML(model: "cover_traffic_rps = -1"),
+                    path: "models[0].cover_traffic_rps", says: "0...1000"),
         ]
     }
 

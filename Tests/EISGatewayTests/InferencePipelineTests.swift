@@ -138,10 +138,10 @@ import EISTestSupport
             let pipeline = try #require(gateway.pipelines["demo"])
             #expect(pipeline.model.shares == 3)
             let outputs = try await pipeline.infer(rows, deadline: .now + .seconds(10))
-            // Each of the three servers received exactly one share.
+            // Each of the three servers received exactly one share, padded from 4 rows to the bucket of 8.
             for server in servers.servers {
                 let text = server.metrics.registry.emitToString()
-                #expect(text.contains(#"eis_server_requests_total{model="demo",code="200"} 1"#), "\(text)")
+                #expect(text.contains(#"eis_server_requests_total{model="demo",code="200",rows="8"} 1"#), "\(text)")
             }
             return outputs
         }

@@ -1,6 +1,6 @@
 import EISCore
 import EISTestSupport
-import EISServer
+@testable import EISServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -195,6 +195,28 @@ import Testing
             #expect(lines.contains { $0.contains(#"model="demo""#) && $0.contains(#"code="200""#) && $0.hasSuffix(" 1") })
             #expect(lines.contains { $0.contains(#"model="unknown""#) && $0.contains(#"code="404""#) && $0.hasSuffix(" 1") })
         }
+    }
+
+    @Test func metricsCountShareRequestsByTheirNumberOfRows() async throws {
+        try await withServer { client, _ in
+            for rows in [1, 8, 8, 3] { _ = try await Self.post(client, Self.validRequest(rows: rows).encoded()) }
+            _ = try await Self.post(client, [1, 2, 3])
+            let response = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
+            let lines = String(buffer: response.body).split(separator: "\n").filter { $0.hasPrefix("eis_server_requests_total{") }
+            func count(rows: String, code: String) -> Bool {
+                lines.contains { $0.contains(#"code="\#(code)""#) && $0.contains(#"rows="\#(rows)""#) }
+            }
+            #expect(lines.contains { $0.contains(#"code="200""#) && $0.contains(#"rows="8""#) && $0.hasSuffix(" 2") })
+            #expect(count(rows: "1", code: "200"))
+            #expect(count(rows: "3", code: "200"))
+            #expect(count(rows: "unknown", code: "400"), "a body that does not decode has no row count: \(lines)")
+        }
+    }
+
+    @Test func rowLabelsAreBoundedAboveTheLargestCountedSize() {
+        #expect(ServerMetrics.rowsLabel(1024) == "1024")
+        #expect(ServerMetrics.rowsLabel(1025) == "over_1024")
+        #expect(ServerMetrics.rowsLabel(nil) == "unknown")
     }
 
     @Test func servesOverARealSocketAndReportsItsPort() async throws {

@@ -14,6 +14,10 @@ import TOMLKit
 /// | `[gateway] backend_timeout_ms` | int | 1000 |
 /// | `[gateway] hedging` | bool | false |
 /// | `[gateway] auth_token_env` | env var name | none |
+/// | `[gateway] batching` | bool | true |
+/// | `[gateway] max_batch` | int (rows) | 64 |
+/// | `[gateway] max_delay_ms` | number | 1 |
+/// | `[gateway] padding_buckets` | array of ints, increasing | `[1, 8, 32, 128]` |
 /// | `[gateway] log_level` | string | `"info"` |
 /// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
 /// | `[health] interval_ms` | int | 2000 |
@@ -32,6 +36,7 @@ import TOMLKit
 /// | `[[models]] arithmetic` | `"ring64"`, `"float32"`, `"float64"` | `"ring64"` |
 /// | `[[models]] allow_float_sharing` | bool | false |
 /// | `[[models]] float_mask_range` | number > 0 | required for float arithmetics |
+/// | `[[models]] cover_traffic_rps` | number ≥ 0 | 0 (off) |
 /// | `[[models.backends]] name` | string | `"<model>-<n>"` |
 /// | `[[models.backends]] kind` | string | `"eis"` |
 /// | `[[models.backends]] url` | string | required unless `launch` |
@@ -94,7 +99,7 @@ extension GatewayConfiguration {
             if let ms = reader.int(table, "max_ejection_ms", path: "outlier") { outlier.maxEjection = .milliseconds(ms) }
         }
         if let gateway = reader.table(root, "gateway", path: "") {
-            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging", "log_level", "server_binary", "auth_token_env"])
+            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging", "log_level", "server_binary", "auth_token_env", "batching", "max_batch", "max_delay_ms", "padding_buckets"])
             if let listen = reader.string(gateway, "listen", path: "gateway") {
                 if let (host, port) = Self.parseHostPort(listen) {
                     listenHost = host
@@ -108,13 +113,22 @@ extension GatewayConfiguration {
             if let ms = reader.int(gateway, "request_timeout_ms", path: "gateway") { requestTimeout = .milliseconds(ms) }
             if let ms = reader.int(gateway, "backend_timeout_ms", path: "gateway") { backendTimeout = .milliseconds(ms) }
             hedging = reader.bool(gateway, "hedging", path: "gateway") ?? hedging
+            batching.enabled = reader.bool(gateway, "batching", path: "gateway") ?? batching.enabled
+            batching.maxBatch = reader.int(gateway, "max_batch", path: "gateway") ?? batching.maxBatch
+            if let ms = reader.number(gateway, "max_delay_ms", path: "gateway") {
+                // Fractional milliseconds are allowed, down to the microsecond.
+                if (0...1000).contains(ms) { batching.maxDelay = .microseconds(Int((ms * 1000).rounded())) } else {
+                    reader.problems.append("gateway.max_delay_ms: must be in 0...1000")
+                }
+            }
+            batching.paddingBuckets = reader.ints(gateway, "padding_buckets", path: "gateway") ?? batching.paddingBuckets
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
             authTokenEnv = reader.string(gateway, "auth_token_env", path: "gateway")
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
             let path = "models[\(index)]"
-            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing", "float_mask_range", "backends"])
+            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing", "float_mask_range", "cover_traffic_rps", "backends"])
             let name = reader.string(model, "name", path: path, required: true) ?? ""
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
@@ -129,6 +143,7 @@ extension GatewayConfiguration {
             }
             entry.allowFloatSharing = reader.bool(model, "allow_float_sharing", path: path) ?? false
             entry.floatMaskRange = reader.number(model, "float_mask_range", path: path)
+            entry.coverTrafficRPS = reader.number(model, "cover_traffic_rps", path: path) ?? entry.coverTrafficRPS
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
                 reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias", "options",
@@ -192,6 +207,17 @@ private struct TableReader {
 
     mutating func int(_ table: TOMLTable, _ key: String, path: String) -> Int? {
         value(table, key, path: path, required: false, type: "an integer") { $0.int }
+    }
+
+    /// An array of integers.
+    mutating func ints(_ table: TOMLTable, _ key: String, path: String) -> [Int]? {
+        guard let array = value(table, key, path: path, required: false, type: "an array of integers", { $0.array }) else { return nil }
+        let values = array.compactMap(\.int)
+        guard values.count == array.count else {
+            problems.append("\(join(path, key)): expected an array of integers")
+            return nil
+        }
+        return values
     }
 
     /// An integer or a float, as a Double.

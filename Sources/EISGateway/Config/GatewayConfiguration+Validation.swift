@@ -13,6 +13,7 @@ extension GatewayConfiguration {
         if maxRowsPerRequest < 1 { problems.append("gateway.max_rows_per_request: must be at least 1") }
         if requestTimeout <= .zero { problems.append("gateway.request_timeout_ms: must be positive") }
         if backendTimeout <= .zero { problems.append("gateway.backend_timeout_ms: must be positive") }
+        problems += batching.validationProblems()
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("gateway.log_level: unknown level \"\(logLevel)\"")
         }
@@ -40,6 +41,9 @@ extension GatewayConfiguration {
             let headroom = 63 - model.inputFractionBits - model.weightFractionBits
             if headroom < 1 {
                 problems.append("\(path): input_frac_bits + weight_frac_bits = \(model.inputFractionBits + model.weightFractionBits) leaves no output headroom (must be ≤ 62)")
+            }
+            if !(model.coverTrafficRPS >= 0 && model.coverTrafficRPS <= 1000) {
+                problems.append("\(path).cover_traffic_rps: must be in 0...1000")
             }
             if model.arithmetic != .ring64 {
                 if !model.allowFloatSharing {

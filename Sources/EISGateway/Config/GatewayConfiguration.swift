@@ -23,6 +23,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Name of an environment variable holding a bearer token; when set, every route but
     /// `/healthz` needs `Authorization: Bearer <token>`. Default: no token (loopback only).
     public var authTokenEnv: String?
+    /// Coalescing of concurrent requests and padding of batches to fixed sizes.
+    public var batching = BatchingConfiguration()
     /// Log level name. Default `info`.
     public var logLevel: String = "info"
     /// Path of the `eis-server` binary used for `launch = true` backends; default: next to
@@ -61,6 +63,10 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// Float masks are uniform in `[−R, R]`; required for float arithmetics (no default, because
     /// it sets both the leakage and the error; README "Float backends" has a table).
     public var floatMaskRange: Double?
+    /// Dummy batches per second sent to this model's backends when no real batch was sent in
+    /// the last interval, so a backend cannot tell an idle gateway from a lightly used one.
+    /// Default 0 (off).
+    public var coverTrafficRPS: Double = 0
     /// The backends that hold this model, at least `shares` of them in distinct trust domains.
     public var backends: [BackendConfiguration] = []
 

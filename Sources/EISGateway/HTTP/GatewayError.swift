@@ -63,6 +63,11 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     static func backendsUnavailable(_ message: String) -> Self {
         Self(status: .serviceUnavailable, code: "backends_unavailable", message: message, retryAfter: 1)
     }
+    /// 499 (nginx's convention): the client went away before its answer; it is never sent,
+    /// only counted in `eis_requests_total`.
+    static func clientClosedRequest(_ message: String) -> Self {
+        Self(status: .init(code: 499, reasonPhrase: "Client Closed Request"), code: "client_closed_request", message: message)
+    }
     /// 504: the request's deadline passed.
     static func deadlineExceeded(_ message: String) -> Self { Self(status: .gatewayTimeout, code: "deadline_exceeded", message: message) }
 }

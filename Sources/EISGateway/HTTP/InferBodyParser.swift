@@ -183,9 +183,11 @@ package struct InferBodyParser {
             guard let d = peek(), isDigit(d) else { throw malformed("invalid number: digits must follow the exponent") }
             while let d = peek(), isDigit(d) { index += 1 }
         }
-        // The grammar check above fixed the token's extent; Swift's conversion is locale-independent
-        // and correctly rounded.
-        let token = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        // The grammar check above fixed the token's extent. Both conversions are correctly
+        // rounded; the first avoids a String and strtod for the common spellings.
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        if let value = DecimalNumber.parse(raw) { return value }
+        let token = String(decoding: raw, as: UTF8.self)
         guard let value = Double(token) else { throw malformed("invalid number") }
         return value
     }

@@ -12,7 +12,11 @@ public struct GatewayMetrics: Sendable {
     /// Creates metrics over a registry.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        self.factory = PrometheusMetricsFactory(registry: registry)
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Row and request counts, not seconds: powers of two up to the default request limit.
+        let counts: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        factory.valueHistogramBuckets = ["eis_batch_rows": counts, "eis_batch_requests": counts]
+        self.factory = factory
     }
 
     /// One client request's outcome.
@@ -42,6 +46,22 @@ public struct GatewayMetrics: Sendable {
     /// One ejection of a backend by outlier detection.
     func recordEjection(backend: String) {
         Counter(label: "eis_ejections_total", dimensions: [("backend", backend)], factory: factory).increment()
+    }
+
+    /// One batch shared and sent: its real rows, and the dummy rows that padded it to a bucket.
+    func recordBatch(model: String, rows: Int, paddingRows: Int) {
+        Recorder(label: "eis_batch_rows", dimensions: [("model", model)], aggregate: true, factory: factory).record(rows)
+        Counter(label: "eis_padding_rows_total", dimensions: [("model", model)], factory: factory).increment(by: paddingRows)
+    }
+
+    /// How many client requests the batcher coalesced into one batch.
+    func recordBatchRequests(model: String, requests: Int) {
+        Recorder(label: "eis_batch_requests", dimensions: [("model", model)], aggregate: true, factory: factory).record(requests)
+    }
+
+    /// One batch of cover traffic (dummy rows only).
+    func recordCoverBatch(model: String) {
+        Counter(label: "eis_cover_batches_total", dimensions: [("model", model)], factory: factory).increment()
     }
 
     /// One configuration reload, successful or not.

@@ -19,6 +19,10 @@ struct InferencePipeline: Sendable {
     var backendTimeout: Duration = .seconds(1)
     /// Whether a call slower than its backend's p95 gets a hedge: the same share sent to a spare.
     var hedging = false
+    /// Dummy rows added to every batch before it is shared, so backends see only bucket sizes.
+    var padding = Padding.none
+    /// Counts real batches sent, so cover traffic can tell whether real traffic covered an interval.
+    let activity = BatchActivity()
 
     /// Runs a batch of input rows through the shared linear layer.
     ///
@@ -26,7 +30,37 @@ struct InferencePipeline: Sendable {
     /// - Returns: one output row (`model.layer.outputs` values) per input row.
     /// - Throws: `GatewayError` (400 for bad values, 503 without enough backends, 504 at the deadline).
     func infer(_ rows: [[Double]], deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
-        let secret = try prepare(rows)
+        try await infer(prepared: try prepare(rows), deadline: deadline)
+    }
+
+    /// Runs rows that `prepare` has already checked and encoded: pads them to a bucket size,
+    /// shares them, and answers for the real rows only.
+    ///
+    /// Per-request checks happen in `prepare`, before any batching, so that one bad request
+    /// can never fail a batch that others share.
+    /// - Returns: one output row per row of `secret`; padding rows never reach it.
+    /// - Throws: `GatewayError` (503 without enough backends, 504 at the deadline).
+    func infer(prepared secret: ShareMatrix, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
+        var random = SecureRandom()
+        let padded = padding.pad(secret, model: model, using: &random)
+        metrics.recordBatch(model: model.name, rows: secret.rows, paddingRows: padded.rows - secret.rows)
+        activity.recordRealBatch()
+        return try await run(padded, realRows: secret.rows, deadline: deadline)
+    }
+
+    /// Sends one batch of dummy rows only (the smallest bucket), through the same path as real
+    /// batches: placement, failover, the same backends and metrics for their calls.
+    func sendCover(deadline: ContinuousClock.Instant) async throws(GatewayError) {
+        var random = SecureRandom()
+        let empty: ShareMatrix = model.arithmetic == .ring64
+            ? .ring(Matrix(rows: 0, columns: model.layer.inputs, elements: []))
+            : .real(Matrix(rows: 0, columns: model.layer.inputs, elements: []))
+        metrics.recordCoverBatch(model: model.name)
+        _ = try await run(padding.pad(empty, model: model, using: &random), realRows: 0, deadline: deadline)
+    }
+
+    /// Shares a padded batch, sends it, and recombines the first `realRows` rows.
+    private func run(_ secret: ShareMatrix, realRows: Int, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
@@ -37,9 +71,9 @@ struct InferencePipeline: Sendable {
                 if ContinuousClock.now >= deadline || Task.isCancelled || lastError?.isUnavailable == true { break attempts }
                 metrics.recordFailover(model: model.name, reason: "fresh_sharing")
             }
-            switch await send(split(secret), rows: rows.count, deadline: deadline, failedBackends: &failedBackends) {
+            switch await send(split(secret), rows: secret.rows, deadline: deadline, failedBackends: &failedBackends) {
             case .success(let answers):
-                return recombine(answers, rows: rows.count)
+                return recombine(answers, rows: realRows)
             case .failure(let error):
                 lastError = error
             }
@@ -87,8 +121,9 @@ struct InferencePipeline: Sendable {
         }
     }
 
-    /// Sums the partial products, decodes them and adds the bias, which counts exactly once:
-    /// added here, less once for every answering backend that added it itself.
+    /// Sums the partial products of the first `rows` rows, decodes them and adds the bias,
+    /// which counts exactly once: added here, less once for every answering backend that added
+    /// it itself. Rows after `rows` are padding: they are never summed or decoded.
     private func recombine(_ answers: [(partial: ShareMatrix, member: Int)], rows: Int) -> [[Double]] {
         let outputs = model.layer.outputs
         let bias = model.layer.bias
@@ -98,13 +133,13 @@ struct InferencePipeline: Sendable {
         case .ring64:
             let parts = answers.map { answer -> [Int64] in
                 guard case .ring(let matrix) = answer.partial else { preconditionFailure("checked by the backend") }
-                return matrix.elements
+                return Array(matrix.elements.prefix(rows * outputs))
             }
             sum = AdditiveSharing.combine(parts).map(model.outputCodec.decode)
         case .float32, .float64:
             let parts = answers.map { answer -> [Double] in
                 guard case .real(let matrix) = answer.partial else { preconditionFailure("checked by the backend") }
-                return matrix.elements
+                return Array(matrix.elements.prefix(rows * outputs))
             }
             sum = FloatMasking.combine(parts)
             biasCount -= Double(answers.filter { backends.members[$0.member].endpoint.addsBias }.count)

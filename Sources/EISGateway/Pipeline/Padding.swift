@@ -1,0 +1,77 @@
+import EISBackend
+import EISCore
+
+/// Pads every batch with dummy rows up to a fixed bucket size, so a backend sees only bucket
+/// sizes, never how many rows were real.
+///
+/// Dummy rows are drawn from the generator the caller passes (the secure one in production)
+/// and then shared exactly like real rows. In ring64 every share of any row is uniform over
+/// Z/2^64, so a backend holding one share cannot tell a dummy row from a real one. The
+/// pipeline drops their partial results before decoding, so they never reach a response.
+struct Padding: Sendable {
+    /// Allowed row counts, strictly increasing; the last one's multiples serve larger batches.
+    let buckets: [Int]
+    /// Most rows every backend of the model accepts in one call: padding never goes past it,
+    /// so it acts as one more bucket (a batch already larger is sent as it is).
+    let maxRows: Int
+
+    /// No padding: every row count is a multiple of 1.
+    static let none = Padding(buckets: [1])
+
+    /// Creates a padding rule.
+    ///
+    /// - Precondition: `buckets` is non-empty, positive and strictly increasing (checked by
+    ///   `BatchingConfiguration.validationProblems`); `maxRows ≥ 1`.
+    init(buckets: [Int], maxRows: Int = .max) {
+        precondition(!buckets.isEmpty && buckets.allSatisfy { $0 > 0 } && zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 },
+                     "padding buckets must be positive and strictly increasing, got \(buckets)")
+        precondition(maxRows >= 1, "maxRows must be at least 1")
+        self.buckets = buckets
+        self.maxRows = maxRows
+    }
+
+    /// The number of rows a batch of `rows` real rows is sent with: the smallest bucket that
+    /// holds it, or the next multiple of the largest bucket, but never more than `maxRows`
+    /// (nor fewer than `rows`).
+    func paddedCount(_ rows: Int) -> Int {
+        let padded: Int
+        if let bucket = buckets.first(where: { $0 >= rows }) {
+            padded = bucket
+        } else {
+            let largest = buckets[buckets.count - 1]
+            padded = (rows + largest - 1) / largest * largest
+        }
+        return max(rows, min(padded, maxRows))
+    }
+
+    /// `secret` with dummy rows appended up to `paddedCount(secret.rows)`.
+    func pad(_ secret: ShareMatrix, model: GatewayModel, using generator: inout some RandomNumberGenerator) -> ShareMatrix {
+        let dummies = paddedCount(secret.rows) - secret.rows
+        guard dummies > 0 else { return secret }
+        let columns = secret.columns
+        switch secret {
+        case .ring(let matrix):
+            var elements = matrix.elements
+            elements.reserveCapacity((matrix.rows + dummies) * columns)
+            let bound = Self.dummyBound(model)
+            for _ in 0..<(dummies * columns) { elements.append(Int64.random(in: -bound...bound, using: &generator)) }
+            return .ring(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
+        case .real(let matrix):
+            var elements = matrix.elements
+            elements.reserveCapacity((matrix.rows + dummies) * columns)
+            for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -1...1, using: &generator)) }
+            return .real(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
+        }
+    }
+
+    /// The largest encoded magnitude of a dummy value: the encoding of 1 (inputs are commonly
+    /// normalised to [−1, 1]), narrowed when the weights are so large that the product bound
+    /// `max_i ‖W_i‖₁ · ‖x‖∞` could leave the exact range; a dummy row must pass the same
+    /// exactness check a real one does.
+    static func dummyBound(_ model: GatewayModel) -> Int64 {
+        let one = Int64(1) << model.inputCodec.fractionBits
+        guard model.weights.maxRowL1 > 0 else { return one }
+        let exact = (0x1p62 / model.weights.maxRowL1).rounded(.down)
+        return exact >= Double(one) ? one : Int64(exact)
+    }
+}
