@@ -57,6 +57,9 @@ extension Gateway {
                 throw GatewayError.bodyTooLarge(configuration.maxBodyBytes)
             }
             let maxRows = configuration.maxRowsPerRequest
+            if request.headers[.contentType]?.lowercased().hasPrefix(Float32Body.contentType) == true {
+                return try await handleFloat32Infer(request, body: body, start: start, deadline: deadline, modelLabel: &modelLabel)
+            }
             let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw, maxRows: maxRows) }
             guard let name = parsed.model ?? defaultModel else {
                 throw GatewayError.unknownModel("name a model with \"model\" (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
@@ -96,6 +99,32 @@ extension Gateway {
             metrics.recordRequest(model: modelLabel, code: Int(error.status.code), duration: .now - start)
             throw error
         }
+    }
+
+    /// `/infer` with an `application/octet-stream` body of float32 rows; the model comes from
+    /// `?model=NAME` (default: the only model) and the answer is float32 rows too.
+    private func handleFloat32Infer(
+        _ request: Request, body: ByteBuffer, start: ContinuousClock.Instant, deadline: ContinuousClock.Instant, modelLabel: inout String
+    ) async throws -> Response {
+        guard let name = request.uri.queryParameters.get("model") ?? defaultModel else {
+            throw GatewayError.unknownModel("name a model with ?model=NAME (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
+        }
+        guard let pipeline = pipelines[name] else {
+            throw GatewayError.unknownModel("no model named '\(name)' (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
+        }
+        modelLabel = name
+        let width = pipeline.model.layer.inputs, maxRows = configuration.maxRowsPerRequest
+        let rows = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try Float32Body.rows(from: raw, width: width, maxRows: maxRows) }
+        let prepared = try pipeline.prepare(rows)
+        let outputs: [[Double]]
+        if let batcher = batchers[name] {
+            outputs = try await batcher.infer(prepared, deadline: deadline)
+        } else {
+            outputs = try await pipeline.infer(prepared: prepared, deadline: deadline)
+        }
+        metrics.recordRequest(model: name, code: 200, duration: .now - start)
+        return Response(status: .ok, headers: [.contentType: Float32Body.contentType],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: Float32Body.bytes(outputs))))
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
