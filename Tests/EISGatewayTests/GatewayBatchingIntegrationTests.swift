@@ -27,7 +27,7 @@ struct GatewayBatchingIntegrationTests {
         let reference = try DemoReference()
         try await withProcessDeployment(servers: 2, gatewayKeys: "backend_timeout_ms = 5000\nmax_delay_ms = 5") { deployment in
             let client = deployment.client, url = deployment.url
-            // 70 rows exceed max_batch (64): that request goes alone, padded to 128.
+            // 33 and 70 rows exceed max_batch (32): those requests go alone, padded to 128.
             let sizes = [1, 2, 3, 5, 9, 20, 33, 70]
             let worst = try await withThrowingTaskGroup(of: Double.self) { group in
                 // Bounded: 4 clients × 5 requests, about 350 rows in all.

@@ -109,7 +109,7 @@ import Testing
         #expect(model.backends.map(\.url) == ["https://a:1", "https://b:2"])
         #expect(model.backends.allSatisfy { $0.remoteModel == nil && $0.remoteLayer == nil })
         #expect(configuration.batching.enabled)
-        #expect(configuration.batching.maxBatch == 64)
+        #expect(configuration.batching.maxBatch == 32)
         #expect(configuration.batching.maxDelay == .milliseconds(1))
         #expect(configuration.batching.paddingBuckets == [1, 8, 32, 128])
         #expect(model.coverTrafficRPS == 0)

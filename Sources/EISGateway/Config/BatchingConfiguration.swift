@@ -9,8 +9,11 @@ public struct BatchingConfiguration: Sendable, Equatable {
     /// Coalesce concurrent requests for the same model into one sharing per backend. Default on.
     public var enabled = true
     /// Most real rows in one coalesced batch. A request with at least this many rows is sent
-    /// alone, never split across sharings. Default 64.
-    public var maxBatch = 64
+    /// alone, never split across sharings. Default 32, one of the default padding buckets, so
+    /// a full batch needs no dummy rows: with 64, batches of 33 to 64 rows were padded to 128,
+    /// and the dummies cost the gateway (secure randomness, sharing) and the backends (products)
+    /// as much as real rows.
+    public var maxBatch = 32
     /// Longest time a request waits in the queue for others to join it. The queue is flushed
     /// earlier when it is full, or at once when no batch of the model is in flight, so a lone
     /// request never waits. Default 1 ms.

@@ -15,7 +15,7 @@ import TOMLKit
 /// | `[gateway] hedging` | bool | false |
 /// | `[gateway] auth_token_env` | env var name | none |
 /// | `[gateway] batching` | bool | true |
-/// | `[gateway] max_batch` | int (rows) | 64 |
+/// | `[gateway] max_batch` | int (rows) | 32 |
 /// | `[gateway] max_delay_ms` | number | 1 |
 /// | `[gateway] padding_buckets` | array of ints, increasing | `[1, 8, 32, 128]` |
 /// | `[gateway] log_level` | string | `"info"` |
