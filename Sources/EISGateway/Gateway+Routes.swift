@@ -61,12 +61,7 @@ extension Gateway {
                 return try await handleFloat32Infer(request, body: body, start: start, deadline: deadline, modelLabel: &modelLabel)
             }
             let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw, maxRows: maxRows) }
-            guard let name = parsed.model ?? defaultModel else {
-                throw GatewayError.unknownModel("name a model with \"model\" (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
-            }
-            guard let pipeline = pipelines[name] else {
-                throw GatewayError.unknownModel("no model named '\(name)' (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
-            }
+            let (name, pipeline) = try model(named: parsed.model, howToName: "\"model\"")
             modelLabel = name
             let rows: [[Double]]
             switch (parsed.input, parsed.inputs) {
@@ -79,15 +74,7 @@ extension Gateway {
             guard rows.count <= configuration.maxRowsPerRequest else {
                 throw GatewayError.tooManyRows("\(rows.count) rows exceed max_rows_per_request = \(configuration.maxRowsPerRequest)")
             }
-            // Checked and encoded here, before batching: a bad request gets its own 400 and can
-            // never fail a batch that other requests share.
-            let prepared = try pipeline.prepare(rows)
-            let outputs: [[Double]]
-            if let batcher = batchers[name] {
-                outputs = try await batcher.infer(prepared, deadline: deadline)
-            } else {
-                outputs = try await pipeline.infer(prepared: prepared, deadline: deadline)
-            }
+            let outputs = try await run(rows, on: pipeline, deadline: deadline)
             let bytes = parsed.input != nil
                 ? InferResponseWriter.single(model: name, output: outputs[0])
                 : InferResponseWriter.batch(model: name, outputs: outputs)
@@ -106,25 +93,37 @@ extension Gateway {
     private func handleFloat32Infer(
         _ request: Request, body: ByteBuffer, start: ContinuousClock.Instant, deadline: ContinuousClock.Instant, modelLabel: inout String
     ) async throws -> Response {
-        guard let name = request.uri.queryParameters.get("model") ?? defaultModel else {
-            throw GatewayError.unknownModel("name a model with ?model=NAME (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
-        }
-        guard let pipeline = pipelines[name] else {
-            throw GatewayError.unknownModel("no model named '\(name)' (configured: \(pipelines.keys.sorted().joined(separator: ", ")))")
-        }
+        let (name, pipeline) = try model(named: request.uri.queryParameters.get("model").map { String($0) }, howToName: "?model=NAME")
         modelLabel = name
         let width = pipeline.model.layer.inputs, maxRows = configuration.maxRowsPerRequest
         let rows = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try Float32Body.rows(from: raw, width: width, maxRows: maxRows) }
-        let prepared = try pipeline.prepare(rows)
-        let outputs: [[Double]]
-        if let batcher = batchers[name] {
-            outputs = try await batcher.infer(prepared, deadline: deadline)
-        } else {
-            outputs = try await pipeline.infer(prepared: prepared, deadline: deadline)
-        }
+        let outputs = try await run(rows, on: pipeline, deadline: deadline)
         metrics.recordRequest(model: name, code: 200, duration: .now - start)
         return Response(status: .ok, headers: [.contentType: Float32Body.contentType],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: Float32Body.bytes(outputs))))
+    }
+
+    /// The named model, or the only one when `name` is nil.
+    ///
+    /// - Throws: `GatewayError` `unknown_model`, saying how to name one (`howToName`).
+    private func model(named name: String?, howToName: String) throws(GatewayError) -> (String, InferencePipeline) {
+        let configured = pipelines.keys.sorted().joined(separator: ", ")
+        guard let name = name ?? defaultModel else {
+            throw .unknownModel("name a model with \(howToName) (configured: \(configured))")
+        }
+        guard let pipeline = pipelines[name] else { throw .unknownModel("no model named '\(name)' (configured: \(configured))") }
+        return (name, pipeline)
+    }
+
+    /// Checks and encodes the rows here, before batching — a bad request gets its own 400 and
+    /// can never fail a batch that other requests share — then runs them through the model's
+    /// batcher, or straight through its pipeline when batching is off.
+    private func run(_ rows: [[Double]], on pipeline: InferencePipeline, deadline: ContinuousClock.Instant) async throws -> [[Double]] {
+        let prepared = try pipeline.prepare(rows)
+        if let batcher = batchers[pipeline.model.name] {
+            return try await batcher.infer(prepared, deadline: deadline)
+        }
+        return try await pipeline.infer(prepared: prepared, deadline: deadline)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
