@@ -4,7 +4,8 @@ public import Hummingbird
 import NIOCore
 
 extension Gateway {
-    /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`.
+    /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`, and the Open
+    /// Inference (KServe V2) routes under `/v2`.
     public func makeRouter() -> Router<BasicRequestContext> {
         Self.makeRouter { self }
     }
@@ -23,6 +24,7 @@ extension Gateway {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: current().metrics.render())))
         }
+        addV2Routes(to: router, current: current)
         return router
     }
 
@@ -46,20 +48,12 @@ extension Gateway {
     }
 
     private func handleInfer(_ request: Request) async throws -> Response {
-        let start = ContinuousClock.now
-        let deadline = start + configuration.requestTimeout
-        var modelLabel = "unknown"
-        do {
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-            } catch is NIOTooManyBytesError {
-                throw GatewayError.bodyTooLarge(configuration.maxBodyBytes)
+        try await measured { modelLabel, deadline in
+            let body = try await collectBody(request)
+            if request.headers[.contentType]?.lowercased().hasPrefix(Float32Body.contentType) == true {
+                return try await handleFloat32Infer(request, body: body, deadline: deadline, modelLabel: &modelLabel)
             }
             let maxRows = configuration.maxRowsPerRequest
-            if request.headers[.contentType]?.lowercased().hasPrefix(Float32Body.contentType) == true {
-                return try await handleFloat32Infer(request, body: body, start: start, deadline: deadline, modelLabel: &modelLabel)
-            }
             let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw, maxRows: maxRows) }
             let (name, pipeline) = try model(named: parsed.model, howToName: "\"model\"")
             modelLabel = name
@@ -71,16 +65,26 @@ extension Gateway {
             case (.some, .some): throw GatewayError.missingInput("send either \"input\" or \"inputs\", not both")
             case (nil, nil): throw GatewayError.missingInput("the body needs \"input\": [numbers] or \"inputs\": [[numbers], …]")
             }
-            guard rows.count <= configuration.maxRowsPerRequest else {
-                throw GatewayError.tooManyRows("\(rows.count) rows exceed max_rows_per_request = \(configuration.maxRowsPerRequest)")
+            guard rows.count <= maxRows else {
+                throw GatewayError.tooManyRows("\(rows.count) rows exceed max_rows_per_request = \(maxRows)")
             }
             let outputs = try await run(rows, on: pipeline, deadline: deadline)
             let bytes = parsed.input != nil
                 ? InferResponseWriter.single(model: name, output: outputs[0])
                 : InferResponseWriter.batch(model: name, outputs: outputs)
-            let response = Response(status: .ok, headers: [.contentType: "application/json"],
-                                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-            metrics.recordRequest(model: modelLabel, code: 200, duration: .now - start)
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    /// Runs one inference request's `work` with its deadline and records its outcome in
+    /// `eis_requests_total` under the model `work` names (`unknown` until it does).
+    func measured(_ work: (inout String, ContinuousClock.Instant) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var modelLabel = "unknown"
+        do {
+            let response = try await work(&modelLabel, start + configuration.requestTimeout)
+            metrics.recordRequest(model: modelLabel, code: Int(response.status.code), duration: .now - start)
             return response
         } catch let error as GatewayError {
             metrics.recordRequest(model: modelLabel, code: Int(error.status.code), duration: .now - start)
@@ -88,17 +92,27 @@ extension Gateway {
         }
     }
 
+    /// The request body, up to `max_body_bytes`.
+    ///
+    /// - Throws: `GatewayError` 413 beyond the limit.
+    func collectBody(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw GatewayError.bodyTooLarge(configuration.maxBodyBytes)
+        }
+    }
+
     /// `/infer` with an `application/octet-stream` body of float32 rows; the model comes from
     /// `?model=NAME` (default: the only model) and the answer is float32 rows too.
     private func handleFloat32Infer(
-        _ request: Request, body: ByteBuffer, start: ContinuousClock.Instant, deadline: ContinuousClock.Instant, modelLabel: inout String
+        _ request: Request, body: ByteBuffer, deadline: ContinuousClock.Instant, modelLabel: inout String
     ) async throws -> Response {
         let (name, pipeline) = try model(named: request.uri.queryParameters.get("model").map { String($0) }, howToName: "?model=NAME")
         modelLabel = name
         let width = pipeline.model.layer.inputs, maxRows = configuration.maxRowsPerRequest
         let rows = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try Float32Body.rows(from: raw, width: width, maxRows: maxRows) }
         let outputs = try await run(rows, on: pipeline, deadline: deadline)
-        metrics.recordRequest(model: name, code: 200, duration: .now - start)
         return Response(status: .ok, headers: [.contentType: Float32Body.contentType],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: Float32Body.bytes(outputs))))
     }
@@ -106,7 +120,7 @@ extension Gateway {
     /// The named model, or the only one when `name` is nil.
     ///
     /// - Throws: `GatewayError` `unknown_model`, saying how to name one (`howToName`).
-    private func model(named name: String?, howToName: String) throws(GatewayError) -> (String, InferencePipeline) {
+    func model(named name: String?, howToName: String) throws(GatewayError) -> (String, InferencePipeline) {
         let configured = pipelines.keys.sorted().joined(separator: ", ")
         guard let name = name ?? defaultModel else {
             throw .unknownModel("name a model with \(howToName) (configured: \(configured))")
@@ -118,7 +132,7 @@ extension Gateway {
     /// Checks and encodes the rows here, before batching — a bad request gets its own 400 and
     /// can never fail a batch that other requests share — then runs them through the model's
     /// batcher, or straight through its pipeline when batching is off.
-    private func run(_ rows: [[Double]], on pipeline: InferencePipeline, deadline: ContinuousClock.Instant) async throws -> [[Double]] {
+    func run(_ rows: [[Double]], on pipeline: InferencePipeline, deadline: ContinuousClock.Instant) async throws -> [[Double]] {
         let prepared = try pipeline.prepare(rows)
         if let batcher = batchers[pipeline.model.name] {
             return try await batcher.infer(prepared, deadline: deadline)

@@ -15,6 +15,8 @@ public struct Gateway: Sendable {
     let pipelines: [String: InferencePipeline]
     /// One batcher per model when `batching` is on; batches never mix models.
     let batchers: [String: Batcher]
+    /// How each model looks on the Open Inference routes.
+    let v2Signatures: [String: V2Inference.Signature]
     /// The model used when a request names none (set when exactly one is configured).
     let defaultModel: String?
     let logger: Logger
@@ -109,6 +111,12 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.pipelines = pipelines
         self.batchers = batchers
+        self.v2Signatures = Dictionary(uniqueKeysWithValues: configuration.models.compactMap { entry in
+            pipelines[entry.name].map { pipeline in
+                (entry.name, V2Inference.Signature(inputName: entry.v2InputName, outputName: entry.v2OutputName,
+                                                   inputs: pipeline.model.layer.inputs, outputs: pipeline.model.layer.outputs))
+            }
+        })
         self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
         if !GatewayConfiguration.isLoopback(url: "http://" + Self.bracketed(configuration.listenHost)) {
             // The hop from the application carries the plain input; off this machine it needs a

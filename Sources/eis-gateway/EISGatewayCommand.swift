@@ -13,7 +13,8 @@ import UnixSignals
 struct EISGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eis-gateway",
-        abstract: "Serve POST /infer on localhost; split every input into shares sent to independent servers."
+        abstract: "Serve POST /infer on localhost; split every input into shares sent to independent servers.",
+        version: GatewayVersion.current
     )
 
     @Option(help: "Configuration file (TOML).")

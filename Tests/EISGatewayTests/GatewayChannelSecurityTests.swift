@@ -159,7 +159,7 @@ import Testing
         #expect(!log.text.contains(secret))
     }
 
-    @Test func theInboundTokenGuardsEveryRouteButHealthz() async throws {
+    @Test func theInboundTokenGuardsEveryRouteButTheHealthProbes() async throws {
         let client = CurlHTTPClient()
         defer { client.shutdown() }
         let token = "tok-\(UUID().uuidString)"
@@ -181,8 +181,17 @@ import Testing
             }
             let metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil)
             #expect(metrics.status == .unauthorized)
-            let health = try await client.executeRequest(uri: "/healthz", method: .get, headers: [:], body: nil)
-            #expect(health.status != .unauthorized)
+            for probe in ["/healthz", "/v2/health/live", "/v2/health/ready"] {
+                let health = try await client.executeRequest(uri: probe, method: .get, headers: [:], body: nil)
+                #expect(health.status != .unauthorized, "\(probe)")
+            }
+            // The V2 routes are guarded too, and say so in the V2 error form tritonclient reads.
+            for (path, method) in [("/v2", HTTPRequest.Method.get), ("/v2/models/demo", .get), ("/v2/models/demo/ready", .get),
+                                   ("/v2/models/demo/infer", .post)] {
+                let response = try await client.executeRequest(uri: path, method: method, headers: [:], body: body)
+                #expect(response.status == .unauthorized, "\(path)")
+                #expect(String(buffer: response.body).hasPrefix("{\"error\":\"unauthorized: "), "\(path)")
+            }
             // With the token the request reaches the gateway: a one-value row is the wrong length.
             let authorized = try await client.executeRequest(uri: "/infer", method: .post, headers: [.authorization: "Bearer \(token)"], body: body)
             #expect(authorized.status == .badRequest)

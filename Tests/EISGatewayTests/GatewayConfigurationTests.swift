@@ -113,6 +113,8 @@ import Testing
         #expect(configuration.batching.maxDelay == .milliseconds(1))
         #expect(configuration.batching.paddingBuckets == [1, 8, 32, 128])
         #expect(model.coverTrafficRPS == 0)
+        #expect(model.v2InputName == "input")
+        #expect(model.v2OutputName == "output")
     }
 
     @Test func everyKeyIsRead() throws {
@@ -134,6 +136,8 @@ import Testing
             path = "/srv/m.safetensors"
             layer = "fc"
             cover_traffic_rps = 12.5
+            v2_input_name = "INPUT__0"
+            v2_output_name = "OUTPUT__0"
             shares = 3
             input_frac_bits = 20
             weight_frac_bits = 24
@@ -173,6 +177,8 @@ import Testing
         #expect(configuration.batching.maxDelay == .microseconds(2500))
         #expect(configuration.batching.paddingBuckets == [4, 16])
         #expect(model.coverTrafficRPS == 12.5)
+        #expect(model.v2InputName == "INPUT__0")
+        #expect(model.v2OutputName == "OUTPUT__0")
     }
 
     @Test func everyProblemIsListedWithItsKeyPathInOneError() {
@@ -325,6 +331,10 @@ import Testing
             Mistake(name: "a string for batching", toml: validTOML(gateway: #"batching = "on""#), path: "gateway.batching", says: "true or false"),
             Mistake(name: "negative cover traffic", toml: validTOML(model: "cover_traffic_rps = -1"),
                     path: "models[0].cover_traffic_rps", says: "0...1000"),
+            Mistake(name: "an empty V2 input name", toml: validTOML(model: #"v2_input_name = """#),
+                    path: "models[0].v2_input_name", says: "1 to 128 characters"),
+            Mistake(name: "a V2 output name with a newline", toml: validTOML(model: #"v2_output_name = "a\nb""#),
+                    path: "models[0].v2_output_name", says: "control characters"),
         ]
     }
 

@@ -37,6 +37,8 @@ import TOMLKit
 /// | `[[models]] allow_float_sharing` | bool | false |
 /// | `[[models]] float_mask_range` | number > 0 | required for float arithmetics |
 /// | `[[models]] cover_traffic_rps` | number ≥ 0 | 0 (off) |
+/// | `[[models]] v2_input_name` | string | `"input"` |
+/// | `[[models]] v2_output_name` | string | `"output"` |
 /// | `[[models.backends]] name` | string | `"<model>-<n>"` |
 /// | `[[models.backends]] kind` | string | `"eis"` |
 /// | `[[models.backends]] url` | string | required unless `launch` |
@@ -128,7 +130,7 @@ extension GatewayConfiguration {
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
             let path = "models[\(index)]"
-            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing", "float_mask_range", "cover_traffic_rps", "backends"])
+            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing", "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "backends"])
             let name = reader.string(model, "name", path: path, required: true) ?? ""
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
@@ -144,6 +146,8 @@ extension GatewayConfiguration {
             entry.allowFloatSharing = reader.bool(model, "allow_float_sharing", path: path) ?? false
             entry.floatMaskRange = reader.number(model, "float_mask_range", path: path)
             entry.coverTrafficRPS = reader.number(model, "cover_traffic_rps", path: path) ?? entry.coverTrafficRPS
+            entry.v2InputName = reader.string(model, "v2_input_name", path: path) ?? entry.v2InputName
+            entry.v2OutputName = reader.string(model, "v2_output_name", path: path) ?? entry.v2OutputName
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
                 reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias", "options",

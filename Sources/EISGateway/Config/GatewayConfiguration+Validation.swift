@@ -42,6 +42,10 @@ extension GatewayConfiguration {
             if headroom < 1 {
                 problems.append("\(path): input_frac_bits + weight_frac_bits = \(model.inputFractionBits + model.weightFractionBits) leaves no output headroom (must be ≤ 62)")
             }
+            for (key, name) in [("v2_input_name", model.v2InputName), ("v2_output_name", model.v2OutputName)]
+            where name.isEmpty || name.utf8.count > 128 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                problems.append("\(path).\(key): must be 1 to 128 characters, none of them control characters")
+            }
             if !(model.coverTrafficRPS >= 0 && model.coverTrafficRPS <= 1000) {
                 problems.append("\(path).cover_traffic_rps: must be in 0...1000")
             }

@@ -67,6 +67,11 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// the last interval, so a backend cannot tell an idle gateway from a lightly used one.
     /// Default 0 (off).
     public var coverTrafficRPS: Double = 0
+    /// The input tensor's name on the Open Inference routes (`/v2/models/{name}/infer`), so an
+    /// application written against a model with other names works unchanged. Default `input`.
+    public var v2InputName = "input"
+    /// The output tensor's name on the Open Inference routes. Default `output`.
+    public var v2OutputName = "output"
     /// The backends that hold this model, at least `shares` of them in distinct trust domains.
     public var backends: [BackendConfiguration] = []
 

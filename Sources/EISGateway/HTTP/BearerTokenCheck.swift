@@ -1,16 +1,17 @@
 import Hummingbird
 
-/// Requires `Authorization: Bearer <token>` on every route but `/healthz`, when the gateway
-/// was configured with a token (`auth_token_env`).
+/// Requires `Authorization: Bearer <token>` on every route but the health probes, when the
+/// gateway was configured with a token (`auth_token_env`).
 ///
-/// `/healthz` stays open so liveness probes need no secret; it reveals backend states, never
-/// inputs. The token is looked up per request, so a reload can change it.
+/// `/healthz`, `/v2/health/live` and `/v2/health/ready` stay open so probes need no secret;
+/// they reveal backend states, never inputs. The token is looked up per request, so a reload
+/// can change it.
 struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
     /// The gateway whose token applies.
     let current: @Sendable () -> Gateway
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = current().inboundToken, request.uri.path != "/healthz" else {
+        guard let token = current().inboundToken, !Self.openPaths.contains(request.uri.path) else {
             return try await next(request, context)
         }
         guard let presented = request.headers[.authorization], Self.matches(presented, token: token) else {
@@ -18,6 +19,9 @@ struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    /// The probes that need no token.
+    static var openPaths: Set<String> { ["/healthz", "/v2/health/live", "/v2/health/ready"] }
 
     /// Compares `Bearer <token>` in time that does not depend on where the first difference is.
     static func matches(_ presented: String, token: [UInt8]) -> Bool {

@@ -2,6 +2,7 @@ import EISCore
 public import Hummingbird
 import Foundation
 import NIOCore
+import OpenInference
 
 /// An error the gateway answers with: HTTP status, stable code, message (`ErrorBody` JSON).
 ///
@@ -26,15 +27,31 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(code): \(message)" }
 
-    /// Renders `{"error":{"code":…,"message":…}}`.
+    /// Renders `{"error":{"code":…,"message":…}}`, or on the Open Inference routes (`/v2…`)
+    /// that protocol's `{"error":"code: message"}`, which V2 clients such as tritonclient read.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(ErrorBody(code: code, message: message))) ?? Data()
+        let path = request.uri.path
+        let body: [UInt8]
+        if path == "/v2" || path.hasPrefix("/v2/") {
+            body = OpenInference.ErrorBody(message: "\(code): \(message)").encoded()
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            body = Array((try? encoder.encode(EISCore.ErrorBody(code: code, message: message))) ?? Data())
+        }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The status and code for an Open Inference message that could not be read.
+    static func openInference(_ error: OpenInferenceError) -> Self {
+        switch error.shortDescription {
+        case "too_large": Self(status: .contentTooLarge, code: "too_large", message: error.message)
+        case "malformed": Self(status: .badRequest, code: "malformed_json", message: error.message)
+        default: Self(status: .badRequest, code: error.shortDescription, message: error.message)
+        }
     }
 
     /// 400: the body is not the JSON `/infer` takes.
@@ -43,6 +60,14 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     static func invalidValue(_ message: String) -> Self { Self(status: .badRequest, code: "invalid_value", message: message) }
     /// 400: neither `input` nor `inputs`, or both, or no rows.
     static func missingInput(_ message: String) -> Self { Self(status: .badRequest, code: "missing_input", message: message) }
+    /// 400: an Open Inference request names tensors the model does not have, or too many.
+    static func wrongTensor(_ message: String) -> Self { Self(status: .badRequest, code: "wrong_tensor", message: message) }
+    /// 404: a model version the gateway does not serve (it serves version `1` of each model).
+    static func unknownVersion(_ message: String) -> Self { Self(status: .notFound, code: "unknown_version", message: message) }
+    /// 415: a body in a `Content-Encoding` the gateway does not decode.
+    static func unsupportedEncoding(_ message: String) -> Self {
+        Self(status: .unsupportedMediaType, code: "unsupported_encoding", message: message)
+    }
     /// 400: a row of the wrong width.
     static func wrongLength(_ message: String) -> Self { Self(status: .badRequest, code: "wrong_length", message: message) }
     /// 400: NaN or infinity.

@@ -19,7 +19,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// The safetensors reader (model files).
     case safetensors
-    /// The Open Inference Protocol request decoder (what an inbound V2 endpoint reads).
+    /// The Open Inference Protocol request decoder and the gateway's reading of what it decodes
+    /// (what `POST /v2/models/{name}/infer` reads from any local client).
     case v2Request = "v2-request"
     /// The Open Inference Protocol response decoder (what the gateway reads from a kserve-v2 backend).
     case v2Response = "v2-response"
@@ -117,6 +118,24 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
               let again = try? InferenceRequest(decoding: first.bytes, jsonLength: first.jsonLength, limits: v2Limits),
               let second = try? again.encoded(binary: binary) else { preconditionFailure("an accepted request does not re-encode") }
         precondition(first == second, "request encoding is not stable")
+        inboundV2(request)
+    }
+
+    /// A small model as the inbound V2 route shows it.
+    static let v2Signature = V2Inference.Signature(inputName: "input", outputName: "output", inputs: 4, outputs: 2)
+
+    /// The gateway's reading of a decoded request: rows as wide as the model, no more than the
+    /// limit, and an answer that decodes back with the shape the request's rank asks for.
+    static func inboundV2(_ request: InferenceRequest) {
+        guard let inference = try? V2Inference(request, signature: v2Signature, maxRows: maxRows) else { return }
+        precondition(!inference.rows.isEmpty && inference.rows.count <= maxRows, "row limit not enforced")
+        precondition(inference.rows.allSatisfy { $0.count == v2Signature.inputs }, "a row of the wrong width accepted")
+        let outputs = inference.rows.map { _ in [0.5, -0.25] }
+        guard let body = try? inference.response(outputs, model: "m", version: "1"),
+              let answer = try? InferenceResponse(decoding: body.bytes, jsonLength: body.jsonLength, limits: v2Limits),
+              let tensor = answer.output(named: "output") else { preconditionFailure("an answer does not decode") }
+        precondition(tensor.shape == (inference.batched ? [outputs.count, 2] : [2]), "answer shape differs from the request's rank")
+        precondition(answer.id == request.id, "the request id is not echoed")
     }
 
     static func v2Response(_ data: UnsafeRawBufferPointer) {
