@@ -146,6 +146,8 @@ let package = Package(
             name: "eis-bench",
             dependencies: [
                 "EISCore", "CurlTransport", "EISGateway",
+                // The same safetensors writer the tests use, for --layer's generated model.
+                "EISTestSupport",
                 // The benchmark starts these as processes, so building it builds them.
                 "eis-server", "eis-gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

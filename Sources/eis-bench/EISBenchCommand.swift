@@ -2,6 +2,7 @@ import ArgumentParser
 import CurlTransport
 import EISCore
 import EISGateway
+import EISTestSupport
 import Foundation
 
 /// `eis-bench`: latency and throughput of the gateway against the unprotected baseline.
@@ -15,10 +16,12 @@ struct EISBenchCommand: AsyncParsableCommand {
             and one with it (all on 127.0.0.1, free ports), then for each concurrency runs every scenario \
             one after the other for the same duration:
               hop      GET /healthz on the gateway: the inbound HTTP hop alone, no backend call
-              gateway  POST /infer with one 256-value JSON input (encode, share, 2 backends, recombine), batching = false
+              gateway  POST /infer with one JSON input row (encode, share, 2 backends, recombine), batching = false
               batched  the same request to the gateway with batching = true: concurrent requests share one sharing
+              batched-f32  the same input as application/octet-stream float32 to the batching gateway (no JSON)
               direct   POST /v1/share to one eis-server with the unshared encoded input (no privacy)
-            Both gateways pad with the default buckets. Run it in release mode: swift run -c release eis-bench
+            Both gateways pad with the default buckets. --layer 1024x1024 measures a random layer of that \
+            shape instead of the demo model. Run it in release mode: swift run -c release eis-bench
             """
     )
 
@@ -34,6 +37,9 @@ struct EISBenchCommand: AsyncParsableCommand {
     @Option(help: "Model file (default: models/demo.safetensors).")
     var model: String = "models/demo.safetensors"
 
+    @Option(name: .customLong("layer"), help: "Measure a random nn.Linear of this shape, INxOUT (e.g. 1024x1024), written to a temporary file, instead of --model.")
+    var layerShape: String?
+
     @Option(name: .customLong("max-delay-ms"), help: "max_delay_ms of the batching gateway (default: the gateway's).")
     var maxDelayMs: Double?
 
@@ -46,7 +52,11 @@ struct EISBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--concurrency needs positive integers") }
-        let modelPath = URL(fileURLWithPath: model).standardized.path
+        var modelPath = URL(fileURLWithPath: model).standardized.path
+        if let layerShape {
+            modelPath = try Self.generateLayer(layerShape)
+        }
+        defer { if layerShape != nil { try? FileManager.default.removeItem(atPath: modelPath) } }
         let layer = try Self.onlyLayer(in: modelPath)
 
         var children = [ChildProcess]()
@@ -95,8 +105,16 @@ struct EISBenchCommand: AsyncParsableCommand {
             children.append(try await ChildProcess.start(executable: directory + "/eis-gateway", arguments: ["--config", configURL.path]))
         }
 
-        let scenarios = try Self.scenarios(layer: layer, modelName: "bench", gatewayPort: children[2].port,
+        var scenarios = try Self.scenarios(layer: layer, modelName: "bench", gatewayPort: children[2].port,
                                            batchedPort: children[3].port, serverPort: children[0].port)
+        let servers = [(label: "servers", pid: children[0].pid), (label: "servers", pid: children[1].pid)]
+        for index in scenarios.indices {
+            switch scenarios[index].name {
+            case "direct": scenarios[index].processes = [servers[0]]
+            case "hop", "gateway": scenarios[index].processes = [(label: "gateway", pid: children[2].pid)] + servers
+            default: scenarios[index].processes = [(label: "gateway", pid: children[3].pid)] + servers
+            }
+        }
         let runner = LoadRunner(client: client)
         var results = [Measurement]()
         for level in levels {
@@ -111,6 +129,24 @@ struct EISBenchCommand: AsyncParsableCommand {
             }
         }
         if !json { print(Report.table(results)) }
+    }
+
+    /// Writes a random `nn.Linear` of shape `INxOUT` to a temporary file, drawn as PyTorch
+    /// initialises one (uniform in ±1/√in), and returns its path.
+    static func generateLayer(_ shape: String) throws -> String {
+        let parts = shape.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, let inputs = parts.first, let outputs = parts.last, (1...65_536).contains(inputs), (1...65_536).contains(outputs) else {
+            throw ValidationError("--layer needs INxOUT with both in 1...65536, e.g. 1024x1024")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bound = 1 / Float(inputs).squareRoot()
+        let weight = (0..<(inputs * outputs)).map { _ in Float.random(in: -bound...bound, using: &generator) }
+        let bias = (0..<outputs).map { _ in Float.random(in: -bound...bound, using: &generator) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eis-bench-\(getpid())-\(inputs)x\(outputs).safetensors")
+        return try SafetensorsWriter.write([
+            .init(name: "fc.weight", shape: [outputs, inputs], values: weight),
+            .init(name: "fc.bias", shape: [outputs], values: bias),
+        ], to: url)
     }
 
     /// The model file's only layer (the benchmark measures one linear layer).
@@ -141,6 +177,10 @@ struct EISBenchCommand: AsyncParsableCommand {
             Scenario(name: "batched", request: HTTPClientRequest(
                 method: .post, url: "http://127.0.0.1:\(batchedPort)/infer",
                 headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),
+            Scenario(name: "batched-f32", request: HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(batchedPort)/infer",
+                headers: [(name: "Content-Type", value: "application/octet-stream")],
+                body: x.flatMap { value in withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { Array($0) } })),
             Scenario(name: "direct", request: HTTPClientRequest(
                 method: .post, url: "http://127.0.0.1:\(serverPort)\(ShareProtocol.path)",
                 headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: direct.encoded())),

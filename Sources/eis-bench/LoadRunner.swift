@@ -7,9 +7,12 @@ struct LoadRunner: Sendable {
     /// Sends `scenario.request` for `duration` after `warmup`, from `concurrency` workers.
     func run(_ scenario: Scenario, concurrency: Int, warmup: Duration, duration: Duration) async -> Measurement {
         _ = await drive(scenario, concurrency: concurrency, until: .now + warmup)
+        let processes = [(label: "client", pid: Int32(0))] + scenario.processes
+        let cpuBefore = ProcessCPU.snapshot(processes)
         let start = ContinuousClock.now
         let results = await drive(scenario, concurrency: concurrency, until: start + duration)
         let elapsed = ContinuousClock.now - start
+        let cpuAfter = ProcessCPU.snapshot(processes)
         var latencies = results.flatMap(\.latencies).sorted()
         if latencies.isEmpty { latencies = [0] }
         let failures = results.reduce(0) { $0 + $1.failures }
@@ -17,7 +20,10 @@ struct LoadRunner: Sendable {
         return Measurement(
             name: scenario.name, concurrency: concurrency, requests: latencies.count, failures: failures,
             p50_ms: Self.percentile(latencies, 0.50), p99_ms: Self.percentile(latencies, 0.99),
-            rps: Double(latencies.count) / seconds)
+            rps: Double(latencies.count) / seconds,
+            cpu_us_per_request: cpuAfter.reduce(into: [:]) { perRequest, entry in
+                perRequest[entry.key] = (entry.value - (cpuBefore[entry.key] ?? 0)) * 1e6 / Double(max(1, latencies.count))
+            })
     }
 
     private struct WorkerResult: Sendable {

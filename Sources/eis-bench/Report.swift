@@ -1,12 +1,16 @@
-/// The human-readable table, with the gateway/direct, batched/direct and batched/gateway ratios per concurrency.
+/// The human-readable table, with the gateway/direct, batched/direct, batched-f32/direct and
+/// batched/gateway ratios per concurrency.
 enum Report {
     static func table(_ results: [Measurement]) -> String {
-        var lines = ["scenario   conc   requests  failures    p50 ms    p99 ms       req/s"]
+        var lines = ["scenario      conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers"]
         for m in results {
-            lines.append(pad(m.name, 9) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
-                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12))
+            lines.append(pad(m.name, 12) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
+                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12)
+                         + lpad(m.cpu_us_per_request["client"].map { fmt($0, 0) } ?? "-", 24)
+                         + lpad(m.cpu_us_per_request["gateway"].map { fmt($0, 0) } ?? "-", 8)
+                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8))
         }
-        for (over, under) in [("gateway", "direct"), ("batched", "direct"), ("batched", "gateway")] {
+        for (over, under) in [("gateway", "direct"), ("batched", "direct"), ("batched-f32", "direct"), ("batched", "gateway")] {
             lines.append("")
             lines.append(pad("ratio \(over)/\(under)", 20) + "   conc   p50     p99     req/s")
             for level in Set(results.map(\.concurrency)).sorted() {
