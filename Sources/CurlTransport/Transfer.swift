@@ -183,41 +183,41 @@ final class Transfer {
             responseLimitHit = true
             return false
         }
-        var line = Substring(String(decoding: data, as: UTF8.self))
-        // "\r\n" is one Character in Swift, so compare by newline-ness rather than to "\r" or "\n".
-        while let last = line.last, last.isNewline {
+        // Header lines are bytes (RFC 9110 field values are octets); working on them directly
+        // avoids Swift's grapheme-cluster walking, which showed up in profiles of every call.
+        var line = data[...]
+        while let last = line.last, last == UInt8(ascii: "\r") || last == UInt8(ascii: "\n") {
             line = line.dropLast()
         }
-        if line.hasPrefix("HTTP/") {
+        if line.starts(with: "HTTP/".utf8) {
             // A new response head (after a 1xx, or trailers aside) replaces what came before.
             headers.removeAll(keepingCapacity: true)
             return true
         }
-        if line.isEmpty {
-            return true
-        }
-        if let first = line.first, first == " " || first == "\t" {
+        guard let first = line.first else { return true }
+        if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
             // Obsolete line folding: continues the previous field's value.
             if let previous = headers.popLast() {
                 headers.append((previous.name, previous.value + " " + Self.trimmed(line)))
             }
             return true
         }
-        guard let colon = line.firstIndex(of: ":") else {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             return true
         }
-        let name = line[..<colon].lowercased()
-        let value = Self.trimmed(line[line.index(after: colon)...])
+        // Field names are ASCII tokens: lower-case them byte by byte.
+        let name = String(decoding: line[..<colon].map { $0 &- UInt8(ascii: "A") < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+        let value = Self.trimmed(line[(colon + 1)...])
         headers.append((name, value))
         return true
     }
 
     /// Strips optional whitespace around a field value.
-    private static func trimmed(_ text: Substring) -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = text.firstIndex(where: { !isSpace($0) }),
-            let end = text.lastIndex(where: { !isSpace($0) })
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let start = bytes.firstIndex(where: { !isSpace($0) }),
+              let end = bytes.lastIndex(where: { !isSpace($0) })
         else { return "" }
-        return String(text[start...end])
+        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }

@@ -129,6 +129,12 @@ struct EISBenchCommand: AsyncParsableCommand {
             }
         }
         if !json { print(Report.table(results)) }
+        // A scenario with no answered request measured nothing: fail, so a broken build or
+        // deployment cannot pass for a slow one (CI runs this as a smoke test).
+        let silent = results.filter { $0.requests == 0 }.map { "\($0.name) at concurrency \($0.concurrency)" }
+        if !silent.isEmpty {
+            throw BenchFailure(message: "no successful request in: \(silent.joined(separator: ", "))")
+        }
     }
 
     /// Writes a random `nn.Linear` of shape `INxOUT` to a temporary file, drawn as PyTorch
@@ -186,4 +192,11 @@ struct EISBenchCommand: AsyncParsableCommand {
                 headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: direct.encoded())),
         ]
     }
+}
+
+/// Why a benchmark run measured nothing.
+struct BenchFailure: Error, CustomStringConvertible {
+    /// What failed.
+    let message: String
+    var description: String { message }
 }

@@ -13,16 +13,17 @@ struct LoadRunner: Sendable {
         let results = await drive(scenario, concurrency: concurrency, until: start + duration)
         let elapsed = ContinuousClock.now - start
         let cpuAfter = ProcessCPU.snapshot(processes)
-        var latencies = results.flatMap(\.latencies).sorted()
-        if latencies.isEmpty { latencies = [0] }
+        let answered = results.flatMap(\.latencies).sorted()
+        // Percentiles of nothing are reported as 0; `requests` stays 0 so the caller can tell.
+        let latencies = answered.isEmpty ? [0] : answered
         let failures = results.reduce(0) { $0 + $1.failures }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return Measurement(
-            name: scenario.name, concurrency: concurrency, requests: latencies.count, failures: failures,
+            name: scenario.name, concurrency: concurrency, requests: answered.count, failures: failures,
             p50_ms: Self.percentile(latencies, 0.50), p99_ms: Self.percentile(latencies, 0.99),
-            rps: Double(latencies.count) / seconds,
+            rps: Double(answered.count) / seconds,
             cpu_us_per_request: cpuAfter.reduce(into: [:]) { perRequest, entry in
-                perRequest[entry.key] = (entry.value - (cpuBefore[entry.key] ?? 0)) * 1e6 / Double(max(1, latencies.count))
+                perRequest[entry.key] = (entry.value - (cpuBefore[entry.key] ?? 0)) * 1e6 / Double(max(1, answered.count))
             })
     }
 

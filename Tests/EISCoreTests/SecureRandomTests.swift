@@ -75,4 +75,22 @@ struct SecureRandomTests {
         var copy = original
         for _ in 0..<1024 { #expect(original.next() != copy.next()) }
     }
+
+    @Test("bulk fills across refills share the word stream with next() and never repeat a word")
+    func bulkFillsContinueTheStream() {
+        var generator = SecureRandom()
+        var seen = Set<UInt64>()
+        var drawn = 0
+        // Sizes chosen to straddle the 512-word buffer, mixed with single draws.
+        for size in [1, 7, 511, 512, 513, 1000, 3] {
+            var words = [UInt64](repeating: 0, count: size)
+            words.withUnsafeMutableBufferPointer { generator.fill($0) }
+            seen.formUnion(words)
+            seen.insert(generator.next())
+            drawn += size + 1
+        }
+        #expect(seen.count == drawn)
+        var empty = [UInt64]()
+        empty.withUnsafeMutableBufferPointer { generator.fill($0) }
+    }
 }

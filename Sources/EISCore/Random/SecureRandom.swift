@@ -22,6 +22,12 @@ public struct SecureRandom: RandomNumberGenerator, Sendable {
         source.next()
     }
 
+    /// Fills `words` with uniformly random bits under one lock, so a share of n words costs one
+    /// lock rather than n.
+    public mutating func fill(_ words: UnsafeMutableBufferPointer<UInt64>) {
+        source.fill(words)
+    }
+
     /// The buffered stream; its state is guarded by the Mutex.
     private final class Source: Sendable {
         private struct Buffer {
@@ -33,20 +39,35 @@ public struct SecureRandom: RandomNumberGenerator, Sendable {
 
         func next() -> UInt64 {
             buffer.withLock { state in
-                if state.index == state.words.count {
-                    state.words.withUnsafeMutableBytes { raw in
-                        guard let base = raw.baseAddress else { return }
-                        // RAND_bytes fails only when the OS entropy source is broken; shares made
-                        // of weak randomness would silently void the product's guarantee, so stop.
-                        guard RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(raw.count)) == 1 else {
-                            fatalError("RAND_bytes failed: the system CSPRNG is unavailable")
-                        }
-                    }
-                    state.index = 0
-                }
+                if state.index == state.words.count { Self.refill(&state) }
                 defer { state.index += 1 }
                 return state.words[state.index]
             }
+        }
+
+        func fill(_ words: UnsafeMutableBufferPointer<UInt64>) {
+            buffer.withLock { state in
+                var filled = 0
+                while filled < words.count {
+                    if state.index == state.words.count { Self.refill(&state) }
+                    let take = min(words.count - filled, state.words.count - state.index)
+                    for offset in 0..<take { words[filled + offset] = state.words[state.index + offset] }
+                    state.index += take
+                    filled += take
+                }
+            }
+        }
+
+        private static func refill(_ state: inout Buffer) {
+            state.words.withUnsafeMutableBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                // RAND_bytes fails only when the OS entropy source is broken; shares made
+                // of weak randomness would silently void the product's guarantee, so stop.
+                guard RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(raw.count)) == 1 else {
+                    fatalError("RAND_bytes failed: the system CSPRNG is unavailable")
+                }
+            }
+            state.index = 0
         }
     }
 }

@@ -24,15 +24,30 @@ public enum AdditiveSharing {
         var last = secret
         for _ in 0..<(count - 1) {
             var share = [Int64](repeating: 0, count: secret.count)
+            fillUniform(&share, using: &generator)
             for index in share.indices {
-                let mask = Int64(bitPattern: generator.next())
-                share[index] = mask
-                last[index] = last[index] &- mask
+                last[index] = last[index] &- share[index]
             }
             shares.append(share)
         }
         shares.append(last)
         return shares
+    }
+
+    /// Fills `words` with uniform values: in one locked copy from a `SecureRandom` (the
+    /// production generator), else word by word.
+    private static func fillUniform(_ words: inout [Int64], using generator: inout some RandomNumberGenerator) {
+        // SecureRandom's copies share one stream, so filling through a copy advances the
+        // caller's generator exactly as calling it would.
+        if var secure = generator as? SecureRandom {
+            words.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: UInt64.self) { secure.fill($0) }
+            }
+            return
+        }
+        for index in words.indices {
+            words[index] = Int64(bitPattern: generator.next())
+        }
     }
 
     /// Sums shares (or partial results) element-wise modulo 2^64.
