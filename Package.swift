@@ -171,7 +171,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference"], swiftSettings: strictSettings),
+        .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "KServeV2PluginTests",
             dependencies: ["KServeV2Plugin", "OpenInference", "EISBackend", "EISCore", "CurlTransport"],

@@ -1,3 +1,5 @@
+import OpenInference
+
 /// A strict, single-pass parser for the `/infer` JSON body (RFC 8259).
 ///
 /// Foundation's `JSONDecoder` spent about a fifth of the gateway's CPU per request on a

@@ -1,10 +1,10 @@
-@testable import EISGateway
+import OpenInference
 import EISTestSupport
 import Testing
 
 /// The fast decimal conversion gives exactly what `Double(String)` (strtod) gives, or hands
 /// the token back.
-struct DecimalNumberTests {
+struct ExactDecimalConversionTests {
     /// The fast path's answer for a token, nil when it hands the token back.
     static func fast(_ token: String) -> Double? {
         var bytes = Array(token.utf8)
