@@ -13,8 +13,8 @@ struct EISBenchCommand: AsyncParsableCommand {
         abstract: "Measure p50/p99 and requests/s: the gateway with two local backends vs. a direct call to one eis-server.",
         discussion: """
             Starts two eis-server processes and two eis-gateways in front of them, one without batching \
-            and one with it (all on 127.0.0.1, free ports), then for each concurrency runs every scenario \
-            one after the other for the same duration:
+            and one with it (all on 127.0.0.1, free ports), then for each concurrency measures every scenario \
+            for the same total duration, in --rounds slices that take turns:
               hop      GET /healthz on the gateway: the inbound HTTP hop alone, no backend call
               gateway  POST /infer with one JSON input row (encode, share, 2 backends, recombine), batching = false
               batched  the same request to the gateway with batching = true: concurrent requests share one sharing
@@ -34,6 +34,9 @@ struct EISBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds of warm-up per scenario and level (not measured).")
     var warmup: Double = 1
 
+    @Option(help: "Slices each scenario's measured time is cut into; the scenarios take turns slice by slice, so load changes during the run reach them all alike.")
+    var rounds: Int = 5
+
     @Option(help: "Model file (default: models/demo.safetensors).")
     var model: String = "models/demo.safetensors"
 
@@ -52,6 +55,7 @@ struct EISBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--concurrency needs positive integers") }
+        guard rounds >= 1 else { throw ValidationError("--rounds needs a positive integer") }
         var modelPath = URL(fileURLWithPath: model).standardized.path
         if let layerShape {
             modelPath = try Self.generateLayer(layerShape)
@@ -118,9 +122,9 @@ struct EISBenchCommand: AsyncParsableCommand {
         let runner = LoadRunner(client: client)
         var results = [Measurement]()
         for level in levels {
-            for scenario in scenarios {
-                let measured = await runner.run(scenario, concurrency: level, warmup: .seconds(warmup), duration: .seconds(seconds))
-                results.append(measured)
+            let measured = await runner.run(scenarios, concurrency: level, warmup: .seconds(warmup), duration: .seconds(seconds), rounds: rounds)
+            results += measured
+            for measured in measured {
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]

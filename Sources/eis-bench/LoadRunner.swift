@@ -4,27 +4,54 @@ import CurlTransport
 struct LoadRunner: Sendable {
     let client: CurlHTTPClient
 
-    /// Sends `scenario.request` for `duration` after `warmup`, from `concurrency` workers.
-    func run(_ scenario: Scenario, concurrency: Int, warmup: Duration, duration: Duration) async -> Measurement {
-        _ = await drive(scenario, concurrency: concurrency, until: .now + warmup)
-        let processes = [(label: "client", pid: Int32(0))] + scenario.processes
-        let cpuBefore = ProcessCPU.snapshot(processes)
-        let start = ContinuousClock.now
-        let results = await drive(scenario, concurrency: concurrency, until: start + duration)
-        let elapsed = ContinuousClock.now - start
-        let cpuAfter = ProcessCPU.snapshot(processes)
-        let answered = results.flatMap(\.latencies).sorted()
-        // Percentiles of nothing are reported as 0; `requests` stays 0 so the caller can tell.
-        let latencies = answered.isEmpty ? [0] : answered
-        let failures = results.reduce(0) { $0 + $1.failures }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Measurement(
-            name: scenario.name, concurrency: concurrency, requests: answered.count, failures: failures,
-            p50_ms: Self.percentile(latencies, 0.50), p99_ms: Self.percentile(latencies, 0.99),
-            rps: Double(answered.count) / seconds,
-            cpu_us_per_request: cpuAfter.reduce(into: [:]) { perRequest, entry in
-                perRequest[entry.key] = (entry.value - (cpuBefore[entry.key] ?? 0)) * 1e6 / Double(max(1, answered.count))
-            })
+    /// Measures every scenario at one concurrency for `duration` each, after a `warmup` each.
+    ///
+    /// The measured time is cut into `rounds` slices that take turns (in a rotating order), so
+    /// a change in the machine's load during the run reaches every scenario alike and the
+    /// ratios between them stay fair on a shared, noisy machine.
+    func run(_ scenarios: [Scenario], concurrency: Int, warmup: Duration, duration: Duration, rounds: Int) async -> [Measurement] {
+        for scenario in scenarios {
+            _ = await drive(scenario, concurrency: concurrency, until: .now + warmup)
+        }
+        let rounds = max(1, rounds)
+        var tallies = scenarios.map { _ in Tally() }
+        for round in 0..<rounds {
+            for offset in scenarios.indices {
+                let index = (round + offset) % scenarios.count
+                let scenario = scenarios[index]
+                let processes = [(label: "client", pid: Int32(0))] + scenario.processes
+                let cpuBefore = ProcessCPU.snapshot(processes)
+                let start = ContinuousClock.now
+                let results = await drive(scenario, concurrency: concurrency, until: start + duration / rounds)
+                tallies[index].elapsed += ContinuousClock.now - start
+                for (label, seconds) in ProcessCPU.snapshot(processes) {
+                    tallies[index].cpuSeconds[label, default: 0] += seconds - (cpuBefore[label] ?? 0)
+                }
+                tallies[index].latencies += results.flatMap(\.latencies)
+                tallies[index].failures += results.reduce(0) { $0 + $1.failures }
+            }
+        }
+        return zip(scenarios, tallies).map { scenario, tally in tally.measurement(name: scenario.name, concurrency: concurrency) }
+    }
+
+    /// What one scenario has measured so far, over all its slices.
+    private struct Tally {
+        var latencies: [Double] = []
+        var failures = 0
+        var elapsed = Duration.zero
+        var cpuSeconds: [String: Double] = [:]
+
+        func measurement(name: String, concurrency: Int) -> Measurement {
+            let answered = latencies.sorted()
+            // Percentiles of nothing are reported as 0; `requests` stays 0 so the caller can tell.
+            let sorted = answered.isEmpty ? [0] : answered
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return Measurement(
+                name: name, concurrency: concurrency, requests: answered.count, failures: failures,
+                p50_ms: LoadRunner.percentile(sorted, 0.50), p99_ms: LoadRunner.percentile(sorted, 0.99),
+                rps: Double(answered.count) / max(seconds, 1e-9),
+                cpu_us_per_request: cpuSeconds.mapValues { $0 * 1e6 / Double(max(1, answered.count)) })
+        }
     }
 
     private struct WorkerResult: Sendable {
