@@ -68,7 +68,8 @@ extension Gateway {
             do throws(OpenInferenceError) {
                 encoded = try inference.response(outputs, model: name, version: Self.v2ModelVersion)
             } catch {
-                throw GatewayError.openInference(error)
+                // Outputs are finite and within the fixed-point range, so this is our bug, not the client's.
+                throw GatewayError(status: .internalServerError, code: "internal", message: "the answer could not be encoded: \(error.message)")
             }
             var headers: HTTPFields = [.contentType: encoded.contentType]
             if let jsonLength = encoded.jsonLength { headers[Self.inferenceHeaderLength] = String(jsonLength) }
