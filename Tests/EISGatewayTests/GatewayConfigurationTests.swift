@@ -441,4 +441,33 @@ import Testing
             (error as? ConfigurationError)?.problems.first?.contains(path) == true
         }
     }
+
+    /// The README's configuration reference lists exactly the keys the loader accepts, so a new
+    /// key cannot ship undocumented and a removed one cannot stay documented.
+    @Test func theReadmeDocumentsExactlyTheAcceptedKeys() throws {
+        let readme = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "## Configuration (").dropFirst().first?.components(separatedBy: "\n## ").first)
+        var documented = [String: Set<String>]()
+        for line in section.split(separator: "\n") where line.hasPrefix("| `[") {
+            let firstCell = line.dropFirst(2).prefix { $0 != "|" }
+            let spans = firstCell.split(separator: "`", omittingEmptySubsequences: true).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && $0 != ", " }
+            guard let head = spans.first else { continue }
+            let parts = head.split(separator: " ", maxSplits: 1)
+            let table = String(parts[0])
+            var keys = parts.count > 1 ? [String(parts[1])] : []
+            keys += spans.dropFirst().map { String($0).trimmingCharacters(in: .whitespaces) }
+            if table == "[models.backends.options]" {
+                documented["[[models.backends]]", default: []].insert("options")
+            } else {
+                documented[table, default: []].formUnion(keys)
+            }
+        }
+        typealias Keys = GatewayConfiguration.Keys
+        #expect(documented["[gateway]"] == Keys.gateway)
+        #expect(documented["[health]"] == Keys.health)
+        #expect(documented["[outlier]"] == Keys.outlier)
+        #expect(documented["[[models]]"] == Keys.model.subtracting(["backends"]))
+        #expect(documented["[[models.backends]]"] == Keys.backend)
+        #expect(Set(documented.keys) == ["[gateway]", "[health]", "[outlier]", "[[models]]", "[[models.backends]]"])
+    }
 }

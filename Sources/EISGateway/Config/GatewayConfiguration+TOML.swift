@@ -86,22 +86,22 @@ extension GatewayConfiguration {
         }
         var reader = TableReader(problems: [])
         self.init()
-        reader.checkKeys(root, path: "", allowed: ["gateway", "health", "outlier", "models"])
+        reader.checkKeys(root, path: "", allowed: Keys.root)
         if let table = reader.table(root, "health", path: "") {
-            reader.checkKeys(table, path: "health", allowed: ["interval_ms", "timeout_ms", "unhealthy_threshold", "healthy_threshold"])
+            reader.checkKeys(table, path: "health", allowed: Keys.health)
             if let ms = reader.int(table, "interval_ms", path: "health") { health.interval = .milliseconds(ms) }
             if let ms = reader.int(table, "timeout_ms", path: "health") { health.timeout = .milliseconds(ms) }
             health.unhealthyThreshold = reader.int(table, "unhealthy_threshold", path: "health") ?? health.unhealthyThreshold
             health.healthyThreshold = reader.int(table, "healthy_threshold", path: "health") ?? health.healthyThreshold
         }
         if let table = reader.table(root, "outlier", path: "") {
-            reader.checkKeys(table, path: "outlier", allowed: ["consecutive_failures", "base_ejection_ms", "max_ejection_ms"])
+            reader.checkKeys(table, path: "outlier", allowed: Keys.outlier)
             outlier.consecutiveFailures = reader.int(table, "consecutive_failures", path: "outlier") ?? outlier.consecutiveFailures
             if let ms = reader.int(table, "base_ejection_ms", path: "outlier") { outlier.baseEjection = .milliseconds(ms) }
             if let ms = reader.int(table, "max_ejection_ms", path: "outlier") { outlier.maxEjection = .milliseconds(ms) }
         }
         if let gateway = reader.table(root, "gateway", path: "") {
-            reader.checkKeys(gateway, path: "gateway", allowed: ["listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging", "log_level", "server_binary", "auth_token_env", "batching", "max_batch", "max_delay_ms", "padding_buckets"])
+            reader.checkKeys(gateway, path: "gateway", allowed: Keys.gateway)
             if let listen = reader.string(gateway, "listen", path: "gateway") {
                 if let (host, port) = Self.parseHostPort(listen) {
                     listenHost = host
@@ -130,7 +130,7 @@ extension GatewayConfiguration {
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
             let path = "models[\(index)]"
-            reader.checkKeys(model, path: path, allowed: ["name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing", "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "backends"])
+            reader.checkKeys(model, path: path, allowed: Keys.model)
             let name = reader.string(model, "name", path: path, required: true) ?? ""
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
@@ -150,8 +150,7 @@ extension GatewayConfiguration {
             entry.v2OutputName = reader.string(model, "v2_output_name", path: path) ?? entry.v2OutputName
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
-                reader.checkKeys(backend, path: backendPath, allowed: ["name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias", "options",
-                                                                   "ca_file", "client_cert", "client_key", "pin_sha256", "auth_header", "auth_env", "allow_plaintext"])
+                reader.checkKeys(backend, path: backendPath, allowed: Keys.backend)
                 var item = BackendConfiguration(
                     name: reader.string(backend, "name", path: backendPath) ?? "\(name)-\(backendIndex)",
                     trustDomain: reader.string(backend, "trust_domain", path: backendPath, required: true) ?? "",

@@ -1,0 +1,27 @@
+extension GatewayConfiguration {
+    /// Every key gateway.conf accepts, by table: the loader refuses any other, and a test holds
+    /// the README's configuration reference to exactly this list.
+    enum Keys {
+        /// Top-level tables.
+        static let root: Set<String> = ["gateway", "health", "outlier", "models"]
+        /// `[gateway]`.
+        static let gateway: Set<String> = [
+            "listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging",
+            "log_level", "server_binary", "auth_token_env", "batching", "max_batch", "max_delay_ms", "padding_buckets",
+        ]
+        /// `[health]`.
+        static let health: Set<String> = ["interval_ms", "timeout_ms", "unhealthy_threshold", "healthy_threshold"]
+        /// `[outlier]`.
+        static let outlier: Set<String> = ["consecutive_failures", "base_ejection_ms", "max_ejection_ms"]
+        /// `[[models]]` (with `backends`, the `[[models.backends]]` array of tables).
+        static let model: Set<String> = [
+            "name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing",
+            "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "backends",
+        ]
+        /// `[[models.backends]]`.
+        static let backend: Set<String> = [
+            "name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias",
+            "options", "ca_file", "client_cert", "client_key", "pin_sha256", "auth_header", "auth_env", "allow_plaintext",
+        ]
+    }
+}
