@@ -4,15 +4,15 @@
 ///
 /// Errors carry the byte offset. Nesting deeper than `maxDepth` is refused before recursing.
 /// The buffer must outlive the reader (it is used inside `withUnsafeBufferPointer`).
-struct JSONReader {
+package struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
-    private(set) var position: Int
+    package private(set) var position: Int
     private let end: Int
     private var depth = 0
     private let maxDepth: Int
 
     /// A reader of `bytes[range]`.
-    init(_ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil, maxDepth: Int) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil, maxDepth: Int) {
         self.bytes = bytes
         self.position = range?.lowerBound ?? 0
         self.end = range?.upperBound ?? bytes.count
@@ -34,13 +34,13 @@ struct JSONReader {
 
     /// The next non-whitespace byte, not consumed; nil at the end.
     @inline(__always)
-    mutating func peek() -> UInt8? {
+    package mutating func peek() -> UInt8? {
         skipWhitespace()
         return position < end ? bytes[position] : nil
     }
 
     /// Requires that only whitespace is left.
-    mutating func finish() throws(OpenInferenceError) {
+    package mutating func finish() throws(OpenInferenceError) {
         skipWhitespace()
         guard position == end else { throw error("unexpected data after the JSON value") }
     }
@@ -58,7 +58,7 @@ struct JSONReader {
     }
 
     /// Consumes `{`.
-    mutating func beginObject(_ what: String = "an object") throws(OpenInferenceError) {
+    package mutating func beginObject(_ what: String = "an object") throws(OpenInferenceError) {
         try expect(UInt8(ascii: "{"), what)
         try enter()
     }
@@ -66,7 +66,7 @@ struct JSONReader {
     /// The next key of the object being read, or nil after its closing `}`.
     ///
     /// - Parameter first: true before the first key; the reader clears it.
-    mutating func nextKey(_ first: inout Bool) throws(OpenInferenceError) -> String? {
+    package mutating func nextKey(_ first: inout Bool) throws(OpenInferenceError) -> String? {
         guard let byte = peek() else { throw error("unterminated object") }
         if byte == UInt8(ascii: "}") {
             position += 1
@@ -86,13 +86,13 @@ struct JSONReader {
     }
 
     /// Consumes `[`.
-    mutating func beginArray(_ what: String = "an array") throws(OpenInferenceError) {
+    package mutating func beginArray(_ what: String = "an array") throws(OpenInferenceError) {
         try expect(UInt8(ascii: "["), what)
         try enter()
     }
 
     /// Whether another element of the array being read follows (false after its closing `]`).
-    mutating func nextElement(_ first: inout Bool) throws(OpenInferenceError) -> Bool {
+    package mutating func nextElement(_ first: inout Bool) throws(OpenInferenceError) -> Bool {
         guard let byte = peek() else { throw error("unterminated array") }
         if byte == UInt8(ascii: "]") {
             position += 1
@@ -117,7 +117,7 @@ struct JSONReader {
     // MARK: Scalars
 
     /// Reads a string, decoding escapes and validating UTF-8.
-    mutating func readString() throws(OpenInferenceError) -> String {
+    package mutating func readString() throws(OpenInferenceError) -> String {
         try expect(UInt8(ascii: "\""), "a string")
         let start = position
         // Fast path: no escapes.
@@ -247,7 +247,7 @@ struct JSONReader {
     }
 
     /// Reads any number as the nearest Double (±infinity when it overflows; the caller decides).
-    mutating func readDouble() throws(OpenInferenceError) -> Double {
+    package mutating func readDouble() throws(OpenInferenceError) -> Double {
         skipWhitespace()
         let number = try scanNumber()
         return DecimalNumber.double(UnsafeBufferPointer(rebasing: bytes[number.text]), number)
@@ -293,7 +293,7 @@ struct JSONReader {
     // MARK: Whole values
 
     /// Skips one value of any type, validating it.
-    mutating func skipValue() throws(OpenInferenceError) {
+    package mutating func skipValue() throws(OpenInferenceError) {
         guard let byte = peek() else { throw error("expected a value") }
         switch byte {
         case UInt8(ascii: "{"):
