@@ -8,6 +8,8 @@
 #   server.pem, server-key.pem   a server certificate for IP 127.0.0.1 and DNS localhost (1 year),
 #                                used by every example server
 #   client.pem, client-key.pem   a client certificate (clientAuth) for mutual TLS (1 year)
+#   extensions.cnf               the X.509 extensions of each kind (sections ca, server, client),
+#                                for issuing more certificates like these with openssl -extfile
 # and prints the SPKI pin of the server key in libcurl's format, sha256//BASE64.
 #
 # Example:
@@ -28,7 +30,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # Extensions, one section per kind of certificate.
-cat >"$work/ext.cnf" <<'EOF'
+cat >extensions.cnf <<'EOF'
 [ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
@@ -66,14 +68,14 @@ issue() {
     openssl req -new -key "$1-key.pem" -subj "$2" -out "$work/$1.csr"
     quiet openssl x509 -req -in "$work/$1.csr" -CA ca.pem -CAkey ca-key.pem \
         -set_serial "0x$(openssl rand -hex 16)" -days "$4" -sha256 \
-        -extfile "$work/ext.cnf" -extensions "$3" -out "$1.pem"
+        -extfile extensions.cnf -extensions "$3" -out "$1.pem"
 }
 
 new_key ca-key.pem
 openssl req -new -key ca-key.pem -subj "/CN=EIS example CA" -out "$work/ca.csr"
 quiet openssl x509 -req -in "$work/ca.csr" -signkey ca-key.pem \
     -set_serial "0x$(openssl rand -hex 16)" -days 3650 -sha256 \
-    -extfile "$work/ext.cnf" -extensions ca -out ca.pem
+    -extfile extensions.cnf -extensions ca -out ca.pem
 
 issue server "/CN=localhost" server 365
 issue client "/CN=eis-gateway" client 365
@@ -84,5 +86,5 @@ chmod 644 ca.pem server.pem client.pem
 pin="sha256//$(openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin -outform der \
     | openssl dgst -sha256 -binary | openssl enc -base64)"
 
-echo "wrote ca.pem, server.pem, client.pem and their keys to $(pwd)"
+echo "wrote ca.pem, server.pem, client.pem, their keys and extensions.cnf to $(pwd)"
 echo "server SPKI pin (libcurl's pinned public key): $pin"

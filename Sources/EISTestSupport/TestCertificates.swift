@@ -59,21 +59,20 @@ public struct TestCertificates: Sendable {
             throw ExternalCommand.Failure(message: "make-certs.sh printed no sha256// pin: \(output.standardOutput)")
         }
         let file = { (name: String) in directory + "/" + name }
-        try Data(extensions.utf8).write(to: URL(fileURLWithPath: file("test-ext.cnf")))
 
         // A second CA and a server certificate it signs.
         try await newKey(file("other-ca-key.pem"), in: directory)
         try await openssl(["req", "-new", "-key", "other-ca-key.pem", "-subj", "/CN=EIS unrelated test CA", "-out", "other-ca.csr"], in: directory)
         try await openssl(["x509", "-req", "-in", "other-ca.csr", "-signkey", "other-ca-key.pem", "-set_serial", "2", "-days", "30",
-                           "-sha256", "-extfile", "test-ext.cnf", "-extensions", "ca", "-out", "other-ca.pem"], in: directory)
+                           "-sha256", "-extfile", "extensions.cnf", "-extensions", "ca", "-out", "other-ca.pem"], in: directory)
         try await newKey(file("other-server-key.pem"), in: directory)
         try await openssl(["req", "-new", "-key", "other-server-key.pem", "-subj", "/CN=localhost", "-out", "other-server.csr"], in: directory)
         try await openssl(["x509", "-req", "-in", "other-server.csr", "-CA", "other-ca.pem", "-CAkey", "other-ca-key.pem", "-set_serial", "3",
-                           "-days", "30", "-sha256", "-extfile", "test-ext.cnf", "-extensions", "server", "-out", "other-server.pem"], in: directory)
+                           "-days", "30", "-sha256", "-extfile", "extensions.cnf", "-extensions", "server", "-out", "other-server.pem"], in: directory)
         try await newKey(file("other-client-key.pem"), in: directory)
         try await openssl(["req", "-new", "-key", "other-client-key.pem", "-subj", "/CN=eis-gateway", "-out", "other-client.csr"], in: directory)
         try await openssl(["x509", "-req", "-in", "other-client.csr", "-CA", "other-ca.pem", "-CAkey", "other-ca-key.pem", "-set_serial", "4",
-                           "-days", "30", "-sha256", "-extfile", "test-ext.cnf", "-extensions", "client", "-out", "other-client.pem"], in: directory)
+                           "-days", "30", "-sha256", "-extfile", "extensions.cnf", "-extensions", "client", "-out", "other-client.pem"], in: directory)
 
         // An expired server certificate from the first CA: `openssl ca` takes explicit dates.
         try Data().write(to: URL(fileURLWithPath: file("index.txt")))
@@ -82,7 +81,7 @@ public struct TestCertificates: Sendable {
         try await openssl(["req", "-new", "-key", "expired-key.pem", "-subj", "/CN=localhost", "-out", "expired.csr"], in: directory)
         try await openssl(["ca", "-batch", "-config", "test-ca.cnf", "-cert", "ca.pem", "-keyfile", "ca-key.pem", "-in", "expired.csr",
                            "-out", "expired.pem", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext",
-                           "-extfile", "test-ext.cnf", "-extensions", "server"], in: directory)
+                           "-extfile", "extensions.cnf", "-extensions", "server"], in: directory)
 
         return TestCertificates(
             directory: directory,
@@ -131,30 +130,6 @@ public struct TestCertificates: Sendable {
                 message: "openssl \(arguments.joined(separator: " ")) failed (\(output.status)): \(output.standardError)")
         }
     }
-
-    /// Extensions for the extra certificates: the same sections as make-certs.sh.
-    private static let extensions = """
-        [ca]
-        basicConstraints = critical, CA:TRUE
-        keyUsage = critical, keyCertSign, cRLSign
-        subjectKeyIdentifier = hash
-
-        [server]
-        basicConstraints = critical, CA:FALSE
-        keyUsage = critical, digitalSignature
-        extendedKeyUsage = serverAuth
-        subjectAltName = IP:127.0.0.1, DNS:localhost
-        subjectKeyIdentifier = hash
-        authorityKeyIdentifier = keyid
-
-        [client]
-        basicConstraints = critical, CA:FALSE
-        keyUsage = critical, digitalSignature
-        extendedKeyUsage = clientAuth
-        subjectKeyIdentifier = hash
-        authorityKeyIdentifier = keyid
-
-        """
 
     /// A minimal `openssl ca` configuration that signs any subject, with the dates given on the command line.
     private static func caConfiguration(directory: String) -> String {
