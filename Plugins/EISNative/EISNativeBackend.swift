@@ -68,6 +68,15 @@ public struct EISNativeBackend: Backend {
     }
 
     public func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
+        try await shareExchange(for: batch, outputs: outputs).run(deadline: deadline)
+    }
+
+    public func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange? {
+        try shareExchange(for: batch, outputs: outputs)
+    }
+
+    /// One `POST /v1/share` carries the batch; its answer is checked to be exactly the partials asked for.
+    private func shareExchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange {
         guard case .ring(let shares) = batch.shares else {
             throw .unsupported("\(endpoint.name): arithmetic \(batch.arithmetic) not supported (eis backends compute in ring64)")
         }
@@ -80,19 +89,22 @@ public struct EISNativeBackend: Backend {
         // refused while it arrives, so a hostile server cannot make the gateway buffer megabytes.
         let expectedBytes = ShareProtocol.responseBytes(rows: shares.rows, columns: outputs) ?? Int.max
         request.maxResponseBytes = max(expectedBytes, Self.smallBodyLimit)
-        let response = try await send(request, deadline: deadline)
-        guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
-        let limits = ShareLimits(maxRows: shares.rows, maxColumns: outputs, maxElements: shares.rows * outputs)
-        let answer: ShareResponse
-        do {
-            answer = try ShareResponse(decoding: response.body, limits: limits)
-        } catch {
-            throw .badResponse("\(endpoint.name): \(error.message)")
+        let name = endpoint.name
+        let (rows, arithmetic) = (shares.rows, batch.arithmetic)
+        return ShareExchange(client: client, request: request, backend: name) { response throws(BackendError) in
+            guard response.status == 200 else { throw Self.rejection(response, backend: name) }
+            let limits = ShareLimits(maxRows: rows, maxColumns: outputs, maxElements: rows * outputs)
+            let answer: ShareResponse
+            do throws(ProtocolError) {
+                answer = try ShareResponse(decoding: response.body, limits: limits)
+            } catch {
+                throw .badResponse("\(name): \(error.message)")
+            }
+            guard answer.partials.rows == rows, answer.partials.columns == outputs, answer.arithmetic == arithmetic else {
+                throw .badResponse("\(name): answered \(answer.partials.rows)×\(answer.partials.columns) \(answer.arithmetic), expected \(rows)×\(outputs) \(arithmetic)")
+            }
+            return .ring(answer.partials)
         }
-        guard answer.partials.rows == shares.rows, answer.partials.columns == outputs, answer.arithmetic == batch.arithmetic else {
-            throw .badResponse("\(endpoint.name): answered \(answer.partials.rows)×\(answer.partials.columns) \(answer.arithmetic), expected \(shares.rows)×\(outputs) \(batch.arithmetic)")
-        }
-        return .ring(answer.partials)
     }
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {

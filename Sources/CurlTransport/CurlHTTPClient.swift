@@ -67,6 +67,49 @@ public final class CurlHTTPClient: Sendable {
         return try result.get()
     }
 
+    /// Runs several requests concurrently and waits once for all of them: one lock, one wakeup of
+    /// the I/O thread and one resumption, where `execute` per request in child tasks costs one of
+    /// each per request. The gateway sends the shares of one sharing this way.
+    ///
+    /// - Returns: one outcome per request, in order, each failing as `execute` would (an invalid
+    ///   request or a passed deadline without touching curl). Cancelling the calling task fails
+    ///   every request still running with `.cancelled`.
+    public func executeAll(
+        _ requests: [HTTPClientRequest],
+        deadline: ContinuousClock.Instant
+    ) async -> [HTTPClientOutcome] {
+        var outcomes = [HTTPClientOutcome?](repeating: nil, count: requests.count)
+        var submissions = [CurlIOThread.Submission]()
+        var slots = [Int]()
+        let now = ContinuousClock.now
+        for (index, request) in requests.enumerated() {
+            do throws(TransportError) {
+                try Self.validate(request)
+                guard now < deadline else { throw .deadlineExceeded }
+                submissions.append(CurlIOThread.Submission(id: io.makeID(), request: request, deadline: deadline))
+                slots.append(index)
+            } catch {
+                outcomes[index] = HTTPClientOutcome(result: .failure(error), finishedAt: now)
+            }
+        }
+        if !submissions.isEmpty {
+            let io = self.io
+            let groupID = io.makeID()
+            let ids = submissions.map(\.id)
+            let answered = await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    io.submit(group: groupID, submissions, continuation: continuation)
+                }
+            } onCancel: {
+                io.cancel(ids)
+            }
+            for (slot, outcome) in zip(slots, answered) {
+                outcomes[slot] = outcome
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
     /// Convenience: converts `timeout` to a deadline from now; errors are `TransportError`.
     public func execute(_ request: HTTPClientRequest, timeout: Duration) async throws -> HTTPClientResponse {
         try await execute(request, deadline: .now + timeout)

@@ -7,12 +7,15 @@ import Synchronization
 /// waiting continuations, and the thread itself. Everything that touches curl lives in `MultiDriver`,
 /// which runs only on the thread started here.
 ///
-/// Every continuation is resumed exactly once because resuming always starts by removing it from
-/// `state.continuations` under the lock: whichever of completion, cancellation, shutdown or a
-/// rejected submission removes it is the one that resumes it.
+/// Every continuation is resumed exactly once because resuming always starts by removing its
+/// waiter from `state.waiters` under the lock: whichever of completion, cancellation, shutdown or a
+/// rejected submission removes it is the one that resumes it. A group's continuation is resumed
+/// by whoever removes the group's last waiter.
 final class CurlIOThread: Sendable {
     /// How a caller waits for its transfer; a Result keeps the error type exact (`TransportError`).
     typealias Continuation = CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>
+    /// How a caller of `CurlHTTPClient.executeAll` waits for all its transfers at once.
+    typealias GroupContinuation = CheckedContinuation<[HTTPClientOutcome], Never>
 
     /// A request handed from a task to the I/O thread.
     struct Submission: Sendable {
@@ -39,14 +42,62 @@ final class CurlIOThread: Sendable {
         }
     }
 
+    /// Who waits for one transfer: its own caller, or slot `index` of a group.
+    enum Waiter {
+        case single(Continuation)
+        case grouped(group: UInt64, index: Int)
+    }
+
+    /// Transfers submitted together, answered together: one continuation for all of them.
+    struct Group {
+        var outcomes: [HTTPClientOutcome?]
+        var remaining: Int
+        var continuation: GroupContinuation
+    }
+
+    /// A continuation to resume once the lock is released (never resume while holding it).
+    enum Resumption {
+        case single(Continuation, Result<HTTPClientResponse, TransportError>)
+        case group(GroupContinuation, [HTTPClientOutcome])
+
+        func resume() {
+            switch self {
+            case .single(let continuation, let result): continuation.resume(returning: result)
+            case .group(let continuation, let outcomes): continuation.resume(returning: outcomes)
+            }
+        }
+    }
+
     /// Everything shared between tasks and the I/O thread, guarded by `state`.
     struct State {
-        var continuations: [UInt64: Continuation] = [:]
+        var waiters: [UInt64: Waiter] = [:]
+        var groups: [UInt64: Group] = [:]
         var submissions: [Submission] = []
         var cancellations: [UInt64] = []
         /// Non-nil once stopped: the error every later request gets (`.shutdown`, or an init failure).
         var stoppedWith: TransportError?
         var wakeup: WakeupHandle?
+
+        /// Ends transfer `id` with `result`, if it is still waited for: removes its waiter and
+        /// says which continuation to resume (for a group, only once its last transfer ended).
+        mutating func resolve(_ id: UInt64, with result: Result<HTTPClientResponse, TransportError>) -> Resumption? {
+            switch waiters.removeValue(forKey: id) {
+            case nil:
+                return nil
+            case .single(let continuation):
+                return .single(continuation, result)
+            case .grouped(let groupID, let index):
+                guard var group = groups[groupID] else { return nil }
+                group.outcomes[index] = HTTPClientOutcome(result: result, finishedAt: .now)
+                group.remaining -= 1
+                guard group.remaining == 0 else {
+                    groups[groupID] = group
+                    return nil
+                }
+                groups[groupID] = nil
+                return .group(group.continuation, group.outcomes.map { $0! })
+            }
+        }
     }
 
     let configuration: CurlHTTPClient.Configuration
@@ -86,7 +137,7 @@ final class CurlIOThread: Sendable {
             if Task.isCancelled {
                 return .cancelled
             }
-            state.continuations[submission.id] = continuation
+            state.waiters[submission.id] = .single(continuation)
             state.submissions.append(submission)
             state.wakeup?.wake()
             return nil
@@ -96,15 +147,53 @@ final class CurlIOThread: Sendable {
         }
     }
 
+    /// Queues several requests under one lock and one wakeup; `continuation` is resumed once, when
+    /// the last of them has ended, with their outcomes in submission order.
+    ///
+    /// - Parameter groupID: a fresh id (`makeID()`) naming the group.
+    func submit(group groupID: UInt64, _ submissions: [Submission], continuation: GroupContinuation) {
+        let rejection: TransportError? = state.withLock { state in
+            if let stopped = state.stoppedWith {
+                return stopped
+            }
+            if Task.isCancelled {
+                return .cancelled
+            }
+            state.groups[groupID] = Group(outcomes: Array(repeating: nil, count: submissions.count),
+                                          remaining: submissions.count, continuation: continuation)
+            for (index, submission) in submissions.enumerated() {
+                state.waiters[submission.id] = .grouped(group: groupID, index: index)
+            }
+            state.submissions.append(contentsOf: submissions)
+            state.wakeup?.wake()
+            return nil
+        }
+        if let rejection {
+            let now = ContinuousClock.now
+            continuation.resume(returning: submissions.map { _ in HTTPClientOutcome(result: .failure(rejection), finishedAt: now) })
+        }
+    }
+
     /// Fails the transfer with `.cancelled` now and asks the I/O thread to detach it from curl.
     func cancel(_ id: UInt64) {
-        let continuation: Continuation? = state.withLock { state in
-            guard let continuation = state.continuations.removeValue(forKey: id) else { return nil }
-            state.cancellations.append(id)
-            state.wakeup?.wake()
-            return continuation
+        cancel([id])
+    }
+
+    /// Fails every transfer of `ids` that is still running with `.cancelled`, now, and asks the
+    /// I/O thread to detach them from curl.
+    func cancel(_ ids: [UInt64]) {
+        let resumptions: [Resumption] = state.withLock { state in
+            var resumptions = [Resumption]()
+            var detaching = false
+            for id in ids where state.waiters[id] != nil {
+                state.cancellations.append(id)
+                detaching = true
+                if let resumption = state.resolve(id, with: .failure(.cancelled)) { resumptions.append(resumption) }
+            }
+            if detaching { state.wakeup?.wake() }
+            return resumptions
         }
-        continuation?.resume(returning: .failure(.cancelled))
+        for resumption in resumptions { resumption.resume() }
     }
 
     /// Fails every waiting request with `.shutdown` and tells the thread to stop; returns false if already stopped.
@@ -120,7 +209,7 @@ final class CurlIOThread: Sendable {
     func takeWork() -> Work? {
         state.withLock { state in
             guard state.stoppedWith == nil else { return nil }
-            let submissions = state.submissions.filter { state.continuations[$0.id] != nil }
+            let submissions = state.submissions.filter { state.waiters[$0.id] != nil }
             let work = Work(submissions: submissions, cancellations: state.cancellations)
             state.submissions.removeAll(keepingCapacity: true)
             state.cancellations.removeAll(keepingCapacity: true)
@@ -130,26 +219,24 @@ final class CurlIOThread: Sendable {
 
     /// Resumes the caller of transfer `id`, unless cancellation or shutdown already did.
     func complete(_ id: UInt64, with result: Result<HTTPClientResponse, TransportError>) {
-        let continuation = state.withLock { $0.continuations.removeValue(forKey: id) }
-        continuation?.resume(returning: result)
+        state.withLock { $0.resolve(id, with: result) }?.resume()
     }
 
     /// Stops accepting work and fails everyone waiting with `error`; idempotent.
     @discardableResult
     private func stop(with error: TransportError) -> Bool {
-        let waiting: [Continuation]? = state.withLock { state in
+        let waiting: [Resumption]? = state.withLock { state in
             guard state.stoppedWith == nil else { return nil }
             state.stoppedWith = error
-            let waiting = Array(state.continuations.values)
-            state.continuations.removeAll()
+            let waiting = Array(state.waiters.keys).compactMap { state.resolve($0, with: .failure(error)) }
             state.submissions.removeAll()
             state.cancellations.removeAll()
             state.wakeup?.wake()
             return waiting
         }
         guard let waiting else { return false }
-        for continuation in waiting {
-            continuation.resume(returning: .failure(error))
+        for resumption in waiting {
+            resumption.resume()
         }
         return true
     }

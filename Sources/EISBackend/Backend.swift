@@ -24,4 +24,16 @@ public protocol Backend: Sendable {
     func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer
     /// Multiplies a share batch by the layer's weights; returns `[rows, outputs]` partials.
     func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix
+    /// The single HTTP exchange that evaluates `batch`, when this backend needs exactly one;
+    /// nil when it needs more (a metadata fetch first, one call per row, a retry).
+    ///
+    /// Running the exchange must be equivalent to `evaluate`: same request, same checks on the
+    /// answer. Throws what `evaluate` would throw before sending anything (an unsupported
+    /// arithmetic, say).
+    func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange?
+}
+
+extension Backend {
+    /// No single exchange: `evaluate` is the only way in.
+    public func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange? { nil }
 }

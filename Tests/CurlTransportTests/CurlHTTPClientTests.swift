@@ -421,7 +421,7 @@ struct CurlHTTPClientTests {
 
 /// Runs `body` with a fresh client and shuts the client down afterwards, also when `body` throws.
 @discardableResult
-private func withClient<T>(
+func withClient<T>(
     _ configuration: CurlHTTPClient.Configuration = .init(),
     _ body: (CurlHTTPClient) async throws -> T
 ) async throws -> T {

@@ -99,6 +99,11 @@ final class ModelBackends: Sendable {
     /// Trust domains that currently have a backend able to take a call.
     var eligibleDomainCount: Int { state.withLock { $0.pool.eligibleDomainCount(now: .now) } }
 
+    /// Whether a backend has proven it serves the expected layer (no need to ask it first).
+    func isVerified(_ index: Int) -> Bool {
+        state.withLock { $0.statuses[index] == .verified }
+    }
+
     /// Makes sure a backend serves the expected layer, asking it when not yet verified.
     ///
     /// - Throws: `BackendError` when it is unreachable (status unchanged) or differs (refused).

@@ -1,3 +1,4 @@
+import CurlTransport
 import EISBackend
 import EISCore
 import Logging
@@ -193,13 +194,14 @@ struct InferencePipeline: Sendable {
         var holders = placement.map { Set([$0]) }
         var received = Set(placement)
         var failed = failedBackends
+        // The first placement's calls, made together when every backend allows it. What they
+        // return is handled below exactly as if child tasks had returned it, so failover is the same.
+        var together = await exchangeTogether(shares, placement: placement, deadline: deadline) ?? []
         let result = await withTaskGroup(of: (share: Int, member: Int, outcome: CallOutcome).self) { group in
             // The backends currently computing each share (more than one while a hedge runs).
             var inFlight = [Set<Int>](repeating: [], count: shares.count)
             func start(share: Int, on member: Int) {
-                let batch = ShareBatch(arithmetic: model.arithmetic,
-                                       inputFractionBits: model.arithmetic == .ring64 ? model.inputCodec.fractionBits : 0,
-                                       shares: shares[share])
+                let batch = batch(of: shares[share])
                 inFlight[share].insert(member)
                 group.addTask { (share, member, await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
                 // Hedging: if this backend is slower than its own p95 this time, a spare gets the same share.
@@ -222,11 +224,19 @@ struct InferencePipeline: Sendable {
                 received.insert(chosen)
                 return chosen
             }
-            for (share, member) in placement.enumerated() { start(share: share, on: member) }
+            if together.isEmpty {
+                for (share, member) in placement.enumerated() { start(share: share, on: member) }
+            } else {
+                for (share, member) in placement.enumerated() { inFlight[share].insert(member) }
+            }
+            /// The joint calls' outcomes first, then whatever the child tasks return.
+            func nextOutcome() async -> (share: Int, member: Int, outcome: CallOutcome)? {
+                together.isEmpty ? await group.next() : together.removeFirst()
+            }
             var partials = [(partial: ShareMatrix, member: Int)?](repeating: nil, count: shares.count)
             var answered = 0
             var failure: BackendError?
-            while failure == nil && answered < shares.count, let (share, member, outcome) = await group.next() {
+            while failure == nil && answered < shares.count, let (share, member, outcome) = await nextOutcome() {
                 switch outcome {
                 case .hedgeDue:
                     // Only when the call that set this timer is still the only one on its share.
@@ -262,13 +272,21 @@ struct InferencePipeline: Sendable {
             // Cancel what is left (losing hedges, hedge timers, or the rest after a failure) and
             // give every placed call back to the pool.
             group.cancelAll()
-            while let (_, member, outcome) = await group.next() {
+            while let (_, member, outcome) = await nextOutcome() {
                 switch outcome {
                 case .hedgeDue: break
                 case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
-                // Its time so far is a lower bound on its latency: keep it, so the p95 that
-                // hedging uses is not biased towards the calls that won.
-                case .failed(_, _, let elapsed): backends.finish(member, outcome: .abandoned(after: elapsed))
+                case .failed(_, let blamesBackend, let elapsed):
+                    if blamesBackend {
+                        // It failed on its own (a joint call left unread after another failure):
+                        // it counts against the backend, and a fresh sharing avoids it.
+                        failed.insert(member)
+                        backends.finish(member, outcome: .failure)
+                    } else {
+                        // Cut short: its time so far is a lower bound on its latency. Keep it, so
+                        // the p95 that hedging uses is not biased towards the calls that won.
+                        backends.finish(member, outcome: .abandoned(after: elapsed))
+                    }
                 }
             }
             if answered == shares.count { return Result<[(partial: ShareMatrix, member: Int)], BackendError>.success(partials.compactMap { $0 }) }
@@ -288,25 +306,78 @@ struct InferencePipeline: Sendable {
         case hedgeDue
     }
 
+    /// The request's batch for one share.
+    private func batch(of share: ShareMatrix) -> ShareBatch {
+        ShareBatch(arithmetic: model.arithmetic,
+                   inputFractionBits: model.arithmetic == .ring64 ? model.inputCodec.fractionBits : 0,
+                   shares: share)
+    }
+
+    /// The first placement's calls in one `executeAll`: one submission to the I/O thread and one
+    /// wait, instead of a child task per share (two thread wakeups fewer per call at low load).
+    ///
+    /// - Returns: each share's outcome, in share order; nil when the calls must go one task each:
+    ///   hedging is on (it needs a timer per call), a backend is not verified yet or needs more
+    ///   than one exchange, or the backends use different clients.
+    private func exchangeTogether(
+        _ shares: [ShareMatrix], placement: [Int], deadline: ContinuousClock.Instant
+    ) async -> [(share: Int, member: Int, outcome: CallOutcome)]? {
+        guard !hedging, shares.count == placement.count else { return nil }
+        let outputs = model.layer.outputs
+        var exchanges = [ShareExchange]()
+        for (share, member) in placement.enumerated() {
+            guard backends.isVerified(member),
+                  let exchange = try? backends.members[member].exchange(for: batch(of: shares[share]), outputs: outputs),
+                  exchange.client === exchanges.first?.client ?? exchange.client
+            else { return nil }
+            exchanges.append(exchange)
+        }
+        guard let client = exchanges.first?.client else { return nil }
+        let start = ContinuousClock.now
+        let callDeadline = min(deadline, start + backendTimeout)
+        let outcomes = await client.executeAll(exchanges.map(\.request), deadline: callDeadline)
+        return placement.enumerated().map { share, member in
+            let outcome = outcomes[share]
+            let result = exchanges[share].read(outcome)
+            return (share, member, judge(result, member: member, rows: shares[share].rows, outputs: outputs,
+                                         elapsed: outcome.finishedAt - start, callDeadline: callDeadline, deadline: deadline))
+        }
+    }
+
     /// One backend call: verification on first use, then the share, with metrics.
     private func call(_ memberIndex: Int, batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async -> CallOutcome {
         let backend = backends.members[memberIndex]
         let start = ContinuousClock.now
         let callDeadline = min(deadline, start + backendTimeout)
+        let result: Result<ShareMatrix, BackendError>
         do throws(BackendError) {
             try await backends.ensureVerified(memberIndex, against: model, deadline: callDeadline, logger: logger)
-            let partial = try await backend.evaluate(batch, outputs: outputs, deadline: callDeadline)
-            guard partial.rows == batch.shares.rows, partial.columns == outputs, partial.fits(batch.arithmetic) else {
+            result = .success(try await backend.evaluate(batch, outputs: outputs, deadline: callDeadline))
+        } catch {
+            result = .failure(error)
+        }
+        return judge(result, member: memberIndex, rows: batch.shares.rows, outputs: outputs,
+                     elapsed: ContinuousClock.now - start, callDeadline: callDeadline, deadline: deadline)
+    }
+
+    /// Turns what a backend call returned into its outcome, and records it: metrics, the
+    /// backend's last failure, a log line when the backend is to blame.
+    private func judge(
+        _ result: Result<ShareMatrix, BackendError>, member memberIndex: Int, rows: Int, outputs: Int,
+        elapsed: Duration, callDeadline: ContinuousClock.Instant, deadline: ContinuousClock.Instant
+    ) -> CallOutcome {
+        let backend = backends.members[memberIndex]
+        do throws(BackendError) {
+            let partial = try result.get()
+            guard partial.rows == rows, partial.columns == outputs, partial.fits(model.arithmetic) else {
                 // A plugin bug, not a server's: the Backend contract says evaluate checks this.
-                throw BackendError.badResponse("\(backend.endpoint.name): plugin returned \(partial.rows)×\(partial.columns), expected \(batch.shares.rows)×\(outputs) \(batch.arithmetic)")
+                throw BackendError.badResponse("\(backend.endpoint.name): plugin returned \(partial.rows)×\(partial.columns), expected \(rows)×\(outputs) \(model.arithmetic)")
             }
-            let elapsed = ContinuousClock.now - start
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: elapsed)
             metrics.setBackendUp(backend.endpoint.name, true)
             backends.recordSuccess(memberIndex)
             return .answered(partial, latency: elapsed.seconds)
         } catch {
-            let elapsed = ContinuousClock.now - start
             metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: elapsed)
             let cutByRequestDeadline = error.isTimeout && callDeadline == deadline
             let blamesBackend = !error.isCancelled && !cutByRequestDeadline

@@ -1,0 +1,14 @@
+/// How one request of `CurlHTTPClient.executeAll` ended, and when.
+public struct HTTPClientOutcome: Sendable {
+    /// The response, or why there is none.
+    public var result: Result<HTTPClientResponse, TransportError>
+    /// When this request ended. The caller resumes only after the last request of its group
+    /// ended, so this, not the time of resumption, is each request's own latency.
+    public var finishedAt: ContinuousClock.Instant
+
+    /// Creates an outcome.
+    public init(result: Result<HTTPClientResponse, TransportError>, finishedAt: ContinuousClock.Instant) {
+        self.result = result
+        self.finishedAt = finishedAt
+    }
+}

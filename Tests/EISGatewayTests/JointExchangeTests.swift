@@ -1,0 +1,118 @@
+import EISBackend
+import EISCore
+import Synchronization
+import Testing
+
+@testable import EISGateway
+
+/// The first placement of a sharing goes out as one joint exchange (`CurlHTTPClient.executeAll`)
+/// when every placed backend is verified and offers a single exchange; otherwise, and for every
+/// failover, each call runs in its own task. Real share servers on 127.0.0.1, real `eis` plugins,
+/// wrapped only to count which way each share went.
+@Suite(.timeLimit(.minutes(1)))
+struct JointExchangeTests {
+    /// Passes everything to the real plugin and counts `evaluate` and `exchange(for:)` calls.
+    final class CountingBackend: Backend {
+        let inner: any Backend
+        private let counts = Mutex((evaluations: 0, exchanges: 0))
+
+        init(_ inner: any Backend) { self.inner = inner }
+
+        var evaluations: Int { counts.withLock { $0.evaluations } }
+        var exchanges: Int { counts.withLock { $0.exchanges } }
+
+        var endpoint: BackendEndpoint { inner.endpoint }
+        var capabilities: BackendCapabilities { inner.capabilities }
+        func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {
+            try await inner.checkHealth(deadline: deadline)
+        }
+        func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
+            try await inner.describeLayer(deadline: deadline)
+        }
+        func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
+            counts.withLock { $0.evaluations += 1 }
+            return try await inner.evaluate(batch, outputs: outputs, deadline: deadline)
+        }
+        func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange? {
+            counts.withLock { $0.exchanges += 1 }
+            return try inner.exchange(for: batch, outputs: outputs)
+        }
+    }
+
+    /// Runs `body` with `count` demo servers, a pipeline over counting wrappers of the gateway's
+    /// own `eis` backends (each in its own trust domain), and the demo layer.
+    private func withCountedPipeline(
+        servers count: Int, verify: Bool, hedging: Bool = false,
+        _ body: @Sendable (InferencePipeline, [CountingBackend], InProcessServers, LinearLayer) async throws -> Void
+    ) async throws {
+        try await withDemoDeployment(servers: count, shares: 2, verify: false) { servers, gateway in
+            let original = try #require(gateway.pipelines["demo"])
+            let counted = original.backends.members.map(CountingBackend.init)
+            let backends = ModelBackends(members: counted, logger: Fixtures.logger)
+            if verify {
+                for index in counted.indices {
+                    try await backends.ensureVerified(index, against: original.model, deadline: .now + .seconds(5), logger: Fixtures.logger)
+                }
+            }
+            var pipeline = InferencePipeline(model: original.model, backends: backends, metrics: GatewayMetrics(), logger: Fixtures.logger)
+            pipeline.hedging = hedging
+            // Generous: the whole test suite runs in parallel on two cores.
+            pipeline.backendTimeout = .seconds(5)
+            try await body(pipeline, counted, servers, try Fixtures.demoLayer())
+        }
+    }
+
+    /// Sends `count` random rows one request at a time and checks every answer against the reference.
+    private func expectExactAnswers(_ pipeline: InferencePipeline, layer: LinearLayer, count: Int, seed: UInt64) async throws {
+        for request in 0..<count {
+            let x = Fixtures.randomRow(seed: seed + UInt64(request))
+            let y = try await pipeline.infer([x], deadline: .now + .seconds(15))
+            let expected = Fixtures.reference(layer, x)
+            #expect(zip(y[0], expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        }
+    }
+
+    @Test func verifiedBackendsGetEveryShareThroughTheJointExchange() async throws {
+        try await withCountedPipeline(servers: 2, verify: true) { pipeline, counted, _, layer in
+            try await expectExactAnswers(pipeline, layer: layer, count: 10, seed: 100)
+            #expect(counted.map(\.exchanges) == [10, 10])
+            #expect(counted.map(\.evaluations) == [0, 0])
+            // Every placed call was given back to the pool.
+            #expect(pipeline.backends.poolSnapshot.map(\.outstanding) == [0, 0])
+        }
+    }
+
+    @Test func anUnverifiedBackendIsFirstCalledInItsOwnTaskWhichVerifiesIt() async throws {
+        try await withCountedPipeline(servers: 2, verify: false) { pipeline, counted, _, layer in
+            try await expectExactAnswers(pipeline, layer: layer, count: 1, seed: 200)
+            #expect(counted.map(\.evaluations) == [1, 1])
+            #expect(counted.map(\.exchanges) == [0, 0])
+            #expect(pipeline.backends.snapshot == [.verified, .verified])
+            try await expectExactAnswers(pipeline, layer: layer, count: 3, seed: 300)
+            #expect(counted.map(\.evaluations) == [1, 1])
+            #expect(counted.map(\.exchanges) == [3, 3])
+        }
+    }
+
+    @Test func withHedgingEveryCallRunsInItsOwnTask() async throws {
+        try await withCountedPipeline(servers: 2, verify: true, hedging: true) { pipeline, counted, _, layer in
+            try await expectExactAnswers(pipeline, layer: layer, count: 4, seed: 400)
+            #expect(counted.map(\.evaluations) == [4, 4])
+            #expect(counted.map(\.exchanges) == [0, 0])
+        }
+    }
+
+    @Test func aShareWhoseJointCallFailsGoesToASpareAndTheAnswerStaysExact() async throws {
+        try await withCountedPipeline(servers: 3, verify: true) { pipeline, counted, servers, layer in
+            await servers.stop(0)
+            // Two of three backends are placed per request, so the stopped one is placed within a
+            // few requests; its share then fails over to the third backend through its own task.
+            try await expectExactAnswers(pipeline, layer: layer, count: 12, seed: 500)
+            #expect(counted[0].exchanges >= 1)
+            #expect(counted[0].evaluations == 0)
+            #expect(counted[1].evaluations + counted[2].evaluations >= 1)
+            #expect(pipeline.backends.poolSnapshot.map(\.outstanding) == [0, 0, 0])
+            #expect(pipeline.backends.lastFailures[0] != nil)
+        }
+    }
+}
