@@ -66,6 +66,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
+        .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
         // -Ounchecked like the kernels: it parses hostile input, so its checks must stay.
         .target(name: "OpenInference", swiftSettings: strictSettings + fuzzedSettings),
@@ -122,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "eis-gateway",
             dependencies: [
-                "EISGateway",
+                "EISGateway", "EISLogging",
                 // Built with the gateway so `swift run eis-gateway` can launch local share servers.
                 "eis-server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -135,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "eis-server",
             dependencies: [
-                "EISServer", "EISCore",
+                "EISServer", "EISCore", "EISLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "EISServerTests",
             dependencies: [
-                "EISServer", "EISCore", "EISTestSupport", "CurlTransport",
+                "EISServer", "EISCore", "EISTestSupport", "CurlTransport", "EISLogging",
                 // `ChildProcess` is the launcher the gateway uses for eis-server, so the tests start it the same way.
                 "EISGateway", "eis-server",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CurlTransport
 import EISBackend
 import EISGateway
+import EISLogging
 import Foundation
 import Hummingbird
 import Logging
@@ -36,11 +37,7 @@ struct EISGatewayCommand: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: level) }
         let logger = Logger(label: "eis-gateway")
         let launcher = LocalServerLauncher(serverBinary: configuration.serverBinary, logger: logger)
         let client = CurlHTTPClient()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EISCore
+import EISLogging
 import EISServer
 import Foundation
 import Hummingbird
@@ -60,11 +61,7 @@ struct EISServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: level) }
         let logger = Logger(label: "eis-server")
         guard let (host, port) = Self.parse(listen: listen) else { throw ValidationError("bad --listen") }
         let configuration = ShareServerConfiguration(
