@@ -20,6 +20,8 @@ struct EISBenchCommand: AsyncParsableCommand {
               batched  the same request to the gateway with batching = true: concurrent requests share one sharing
               batched-f32  the same input as application/octet-stream float32 to the batching gateway (no JSON)
               direct   POST /v1/share to one eis-server with the unshared encoded input (no privacy)
+              pair     that request to both eis-servers at once, as the gateway sends its two shares: \
+            its backend leg alone, with both servers busy on this machine
             Both gateways pad with the default buckets. --layer 1024x1024 measures a random layer of that \
             shape instead of the demo model. Run it in release mode: swift run -c release eis-bench
             """
@@ -110,11 +112,12 @@ struct EISBenchCommand: AsyncParsableCommand {
         }
 
         var scenarios = try Self.scenarios(layer: layer, modelName: "bench", gatewayPort: children[2].port,
-                                           batchedPort: children[3].port, serverPort: children[0].port)
+                                           batchedPort: children[3].port, serverPorts: [children[0].port, children[1].port])
         let servers = [(label: "servers", pid: children[0].pid), (label: "servers", pid: children[1].pid)]
         for index in scenarios.indices {
             switch scenarios[index].name {
             case "direct": scenarios[index].processes = [servers[0]]
+            case "pair": scenarios[index].processes = servers
             case "hop", "gateway": scenarios[index].processes = [(label: "gateway", pid: children[2].pid)] + servers
             default: scenarios[index].processes = [(label: "gateway", pid: children[3].pid)] + servers
             }
@@ -168,15 +171,19 @@ struct EISBenchCommand: AsyncParsableCommand {
         return layer
     }
 
-    /// The gateway requests (without and with batching) and the unprotected direct request,
-    /// for the same random input.
-    static func scenarios(layer: LinearLayer, modelName: String, gatewayPort: Int, batchedPort: Int, serverPort: Int) throws -> [Scenario] {
+    /// The gateway requests (without and with batching), the unprotected direct request, and
+    /// that request to both servers at once, for the same random input.
+    static func scenarios(layer: LinearLayer, modelName: String, gatewayPort: Int, batchedPort: Int, serverPorts: [Int]) throws -> [Scenario] {
         var generator = SystemRandomNumberGenerator()
         let x = (0..<layer.inputs).map { _ in Double.random(in: -1...1, using: &generator) }
         let gatewayBody = Array(try JSONEncoder().encode(["input": x]))
         let encoded = try FixedPointCodec(fractionBits: Defaults.inputFractionBits).encode(x)
         let direct = ShareRequest(model: modelName, layer: layer.name, inputFractionBits: UInt8(Defaults.inputFractionBits),
-                                  shares: Matrix(rows: 1, columns: layer.inputs, elements: encoded))
+                                  shares: Matrix(rows: 1, columns: layer.inputs, elements: encoded)).encoded()
+        func directRequest(_ port: Int) -> HTTPClientRequest {
+            HTTPClientRequest(method: .post, url: "http://127.0.0.1:\(port)\(ShareProtocol.path)",
+                              headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: direct)
+        }
         return [
             // The inbound HTTP hop alone (no shares, no backend calls): the part of the gateway's
             // latency that any local proxy would add.
@@ -191,9 +198,11 @@ struct EISBenchCommand: AsyncParsableCommand {
                 method: .post, url: "http://127.0.0.1:\(batchedPort)/infer",
                 headers: [(name: "Content-Type", value: "application/octet-stream")],
                 body: x.flatMap { value in withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { Array($0) } })),
-            Scenario(name: "direct", request: HTTPClientRequest(
-                method: .post, url: "http://127.0.0.1:\(serverPort)\(ShareProtocol.path)",
-                headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: direct.encoded())),
+            Scenario(name: "direct", request: directRequest(serverPorts[0])),
+            // The gateway's backend leg with nothing around it: two calls at once, one per server,
+            // through the same libcurl client. With `hop` it gives the floor of the gateway's
+            // latency on this machine.
+            Scenario(name: "pair", requests: serverPorts.map(directRequest)),
         ]
     }
 }

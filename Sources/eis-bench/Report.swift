@@ -1,5 +1,5 @@
 /// The human-readable table, with the gateway/direct, batched/direct, batched-f32/direct and
-/// batched/gateway ratios per concurrency.
+/// batched/gateway ratios per concurrency, and the floor a gateway doing no work would reach.
 enum Report {
     static func table(_ results: [Measurement]) -> String {
         var lines = ["scenario      conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers"]
@@ -19,6 +19,16 @@ enum Report {
                 lines.append(pad("", 20) + lpad("\(level)", 7) + lpad(fmt(g.p50_ms / d.p50_ms, 2), 7)
                              + lpad(fmt(g.p99_ms / d.p99_ms, 2), 8) + lpad(fmt(g.rps / d.rps, 2), 8))
             }
+        }
+        // What a gateway doing no work of its own would measure here: its inbound hop plus its
+        // backend leg. The sum of two medians estimates the median of the sum.
+        lines.append("")
+        lines.append(pad("floor (hop + pair)/direct", 26) + "   conc   p50")
+        for level in Set(results.map(\.concurrency)).sorted() {
+            guard let hop = results.first(where: { $0.name == "hop" && $0.concurrency == level }),
+                  let pair = results.first(where: { $0.name == "pair" && $0.concurrency == level }),
+                  let direct = results.first(where: { $0.name == "direct" && $0.concurrency == level }) else { continue }
+            lines.append(pad("", 26) + lpad("\(level)", 7) + lpad(fmt((hop.p50_ms + pair.p50_ms) / direct.p50_ms, 2), 7))
         }
         return lines.joined(separator: "\n")
     }
