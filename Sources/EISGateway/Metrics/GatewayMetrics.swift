@@ -8,6 +8,7 @@ public struct GatewayMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    private let handles = MetricHandleCache()
 
     /// Creates metrics over a registry.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -19,59 +20,79 @@ public struct GatewayMetrics: Sendable {
         self.factory = factory
     }
 
+    /// The counter for these dimensions, made once.
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        handles.counter(label, dimensions) { CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    /// The timer for these dimensions, made once.
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        handles.timer(label, dimensions) { Timer(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    /// The histogram (an aggregating recorder) for these dimensions, made once.
+    private func histogram(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Recorder {
+        handles.recorder(label, dimensions) { Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory) }
+    }
+
+    /// The gauge for these dimensions, made once.
+    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        handles.gauge(label, dimensions) { CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory) }
+    }
+
     /// One client request's outcome.
     func recordRequest(model: String, code: Int, duration: Duration) {
-        Counter(label: "eis_requests_total", dimensions: [("model", model), ("code", String(code))], factory: factory).increment()
-        Timer(label: "eis_request_duration_seconds", dimensions: [("model", model)], factory: factory)
+        counter("eis_requests_total", [("model", model), ("code", String(code))]).increment()
+        timer("eis_request_duration_seconds", [("model", model)])
             .recordNanoseconds(duration.wholeNanoseconds)
     }
 
     /// One backend call's outcome (`ok` or a `BackendError.shortDescription`).
     func recordBackendCall(backend: String, outcome: String, duration: Duration) {
-        Counter(label: "eis_backend_requests_total", dimensions: [("backend", backend), ("outcome", outcome)], factory: factory).increment()
-        Timer(label: "eis_backend_request_duration_seconds", dimensions: [("backend", backend)], factory: factory)
+        counter("eis_backend_requests_total", [("backend", backend), ("outcome", outcome)]).increment()
+        timer("eis_backend_request_duration_seconds", [("backend", backend)])
             .recordNanoseconds(duration.wholeNanoseconds)
     }
 
     /// One failover inside a request: a share resent to a spare, or a fresh sharing drawn.
     func recordFailover(model: String, reason: String) {
-        Counter(label: "eis_failovers_total", dimensions: [("model", model), ("reason", reason)], factory: factory).increment()
+        counter("eis_failovers_total", [("model", model), ("reason", reason)]).increment()
     }
 
     /// One hedge: a share sent to a spare because its backend ran past its p95.
     func recordHedge(model: String) {
-        Counter(label: "eis_hedges_total", dimensions: [("model", model)], factory: factory).increment()
+        counter("eis_hedges_total", [("model", model)]).increment()
     }
 
     /// One ejection of a backend by outlier detection.
     func recordEjection(backend: String) {
-        Counter(label: "eis_ejections_total", dimensions: [("backend", backend)], factory: factory).increment()
+        counter("eis_ejections_total", [("backend", backend)]).increment()
     }
 
     /// One batch shared and sent: its real rows, and the dummy rows that padded it to a bucket.
     func recordBatch(model: String, rows: Int, paddingRows: Int) {
-        Recorder(label: "eis_batch_rows", dimensions: [("model", model)], aggregate: true, factory: factory).record(rows)
-        Counter(label: "eis_padding_rows_total", dimensions: [("model", model)], factory: factory).increment(by: paddingRows)
+        histogram("eis_batch_rows", [("model", model)]).record(rows)
+        counter("eis_padding_rows_total", [("model", model)]).increment(by: paddingRows)
     }
 
     /// How many client requests the batcher coalesced into one batch.
     func recordBatchRequests(model: String, requests: Int) {
-        Recorder(label: "eis_batch_requests", dimensions: [("model", model)], aggregate: true, factory: factory).record(requests)
+        histogram("eis_batch_requests", [("model", model)]).record(requests)
     }
 
     /// One batch of cover traffic (dummy rows only).
     func recordCoverBatch(model: String) {
-        Counter(label: "eis_cover_batches_total", dimensions: [("model", model)], factory: factory).increment()
+        counter("eis_cover_batches_total", [("model", model)]).increment()
     }
 
     /// One configuration reload, successful or not.
     func recordReload(success: Bool) {
-        Counter(label: "eis_config_reloads_total", dimensions: [("result", success ? "success" : "failure")], factory: factory).increment()
+        counter("eis_config_reloads_total", [("result", success ? "success" : "failure")]).increment()
     }
 
     /// Whether a backend is currently usable (1) or not (0).
     func setBackendUp(_ backend: String, _ up: Bool) {
-        Gauge(label: "eis_backend_up", dimensions: [("backend", backend)], factory: factory).record(up ? 1 : 0)
+        gauge("eis_backend_up", [("backend", backend)]).record(up ? 1 : 0)
     }
 
     /// The Prometheus text exposition.
