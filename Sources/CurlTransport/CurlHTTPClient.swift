@@ -67,45 +67,38 @@ public final class CurlHTTPClient: Sendable {
         return try result.get()
     }
 
-    /// Runs several requests concurrently and waits once for all of them: one lock, one wakeup of
-    /// the I/O thread and one resumption, where `execute` per request in child tasks costs one of
-    /// each per request. The gateway sends the shares of one sharing this way.
+    /// Starts several requests concurrently under one lock and one wakeup of the I/O thread; read
+    /// their outcomes from the returned batch as they end. Where `execute` per request in child
+    /// tasks costs a lock, a wakeup and a resumption per request, a batch whose requests all
+    /// succeed costs one of each. The gateway sends the shares of one sharing this way.
     ///
-    /// - Returns: one outcome per request, in order, each failing as `execute` would (an invalid
-    ///   request or a passed deadline without touching curl). Cancelling the calling task fails
-    ///   every request still running with `.cancelled`.
-    public func executeAll(
-        _ requests: [HTTPClientRequest],
-        deadline: ContinuousClock.Instant
-    ) async -> [HTTPClientOutcome] {
-        var outcomes = [HTTPClientOutcome?](repeating: nil, count: requests.count)
-        var submissions = [CurlIOThread.Submission]()
-        var slots = [Int]()
+    /// Each request fails as `execute` would: an invalid request, or a deadline already passed,
+    /// ends at once without touching curl.
+    public func start(_ requests: [HTTPClientRequest], deadline: ContinuousClock.Instant) -> HTTPClientBatch {
+        var ended = [HTTPClientBatch.Ended]()
+        var submissions = [(index: Int, submission: CurlIOThread.Submission)]()
         let now = ContinuousClock.now
         for (index, request) in requests.enumerated() {
             do throws(TransportError) {
                 try Self.validate(request)
                 guard now < deadline else { throw .deadlineExceeded }
-                submissions.append(CurlIOThread.Submission(id: io.makeID(), request: request, deadline: deadline))
-                slots.append(index)
+                submissions.append((index, CurlIOThread.Submission(id: io.makeID(), request: request, deadline: deadline)))
             } catch {
-                outcomes[index] = HTTPClientOutcome(result: .failure(error), finishedAt: now)
+                ended.append(HTTPClientBatch.Ended(index: index, outcome: HTTPClientOutcome(result: .failure(error), finishedAt: now)))
             }
         }
-        if !submissions.isEmpty {
-            let io = self.io
-            let groupID = io.makeID()
-            let ids = submissions.map(\.id)
-            let answered = await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    io.submit(group: groupID, submissions, continuation: continuation)
-                }
-            } onCancel: {
-                io.cancel(ids)
-            }
-            for (slot, outcome) in zip(slots, answered) {
-                outcomes[slot] = outcome
-            }
+        let groupID = io.makeID()
+        io.submit(group: groupID, submissions, ended: ended)
+        return HTTPClientBatch(io: io, groupID: groupID, ids: submissions.map(\.submission.id))
+    }
+
+    /// Runs several requests concurrently (`start`) and returns every outcome, in order.
+    /// Cancelling the calling task fails every request still running with `.cancelled`.
+    public func executeAll(_ requests: [HTTPClientRequest], deadline: ContinuousClock.Instant) async -> [HTTPClientOutcome] {
+        let batch = start(requests, deadline: deadline)
+        var outcomes = [HTTPClientOutcome?](repeating: nil, count: requests.count)
+        while case let ended = await batch.next(), !ended.isEmpty {
+            for item in ended { outcomes[item.index] = item.outcome }
         }
         return outcomes.map { $0! }
     }

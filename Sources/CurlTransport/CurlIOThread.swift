@@ -14,8 +14,8 @@ import Synchronization
 final class CurlIOThread: Sendable {
     /// How a caller waits for its transfer; a Result keeps the error type exact (`TransportError`).
     typealias Continuation = CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>
-    /// How a caller of `CurlHTTPClient.executeAll` waits for all its transfers at once.
-    typealias GroupContinuation = CheckedContinuation<[HTTPClientOutcome], Never>
+    /// How a reader of a `HTTPClientBatch` waits for its next outcomes.
+    typealias GroupContinuation = CheckedContinuation<[HTTPClientBatch.Ended], Never>
 
     /// A request handed from a task to the I/O thread.
     struct Submission: Sendable {
@@ -48,22 +48,31 @@ final class CurlIOThread: Sendable {
         case grouped(group: UInt64, index: Int)
     }
 
-    /// Transfers submitted together, answered together: one continuation for all of them.
+    /// Transfers submitted together and read back in batches (`HTTPClientBatch`).
     struct Group {
-        var outcomes: [HTTPClientOutcome?]
+        /// Outcomes that ended and were not read yet.
+        var ended: [HTTPClientBatch.Ended]
+        /// Transfers still running.
         var remaining: Int
-        var continuation: GroupContinuation
+        /// The reader waiting in `next`, if any.
+        var reader: GroupContinuation?
+
+        /// Whether a waiting reader should have what ended so far: everything ended, or
+        /// something did not succeed (the reader may want to act on it at once).
+        var isReady: Bool {
+            remaining == 0 || ended.contains { !$0.outcome.succeeded }
+        }
     }
 
     /// A continuation to resume once the lock is released (never resume while holding it).
     enum Resumption {
         case single(Continuation, Result<HTTPClientResponse, TransportError>)
-        case group(GroupContinuation, [HTTPClientOutcome])
+        case group(GroupContinuation, [HTTPClientBatch.Ended])
 
         func resume() {
             switch self {
             case .single(let continuation, let result): continuation.resume(returning: result)
-            case .group(let continuation, let outcomes): continuation.resume(returning: outcomes)
+            case .group(let continuation, let ended): continuation.resume(returning: ended)
             }
         }
     }
@@ -79,7 +88,7 @@ final class CurlIOThread: Sendable {
         var wakeup: WakeupHandle?
 
         /// Ends transfer `id` with `result`, if it is still waited for: removes its waiter and
-        /// says which continuation to resume (for a group, only once its last transfer ended).
+        /// says which continuation to resume (for a group, only when its reader should wake).
         mutating func resolve(_ id: UInt64, with result: Result<HTTPClientResponse, TransportError>) -> Resumption? {
             switch waiters.removeValue(forKey: id) {
             case nil:
@@ -88,15 +97,28 @@ final class CurlIOThread: Sendable {
                 return .single(continuation, result)
             case .grouped(let groupID, let index):
                 guard var group = groups[groupID] else { return nil }
-                group.outcomes[index] = HTTPClientOutcome(result: result, finishedAt: .now)
+                group.ended.append(HTTPClientBatch.Ended(index: index, outcome: HTTPClientOutcome(result: result, finishedAt: .now)))
                 group.remaining -= 1
-                guard group.remaining == 0 else {
-                    groups[groupID] = group
-                    return nil
-                }
-                groups[groupID] = nil
-                return .group(group.continuation, group.outcomes.map { $0! })
+                let resumption = Self.wake(&group)
+                store(group, as: groupID)
+                return resumption
             }
+        }
+
+        /// Keeps a group until its reader has had every outcome.
+        mutating func store(_ group: Group, as groupID: UInt64) {
+            let exhausted = group.remaining == 0 && group.ended.isEmpty && group.reader == nil
+            groups[groupID] = exhausted ? nil : group
+        }
+
+        /// Hands a group's ended outcomes to its waiting reader when it should have them.
+        static func wake(_ group: inout Group) -> Resumption? {
+            guard let reader = group.reader, group.isReady else { return nil }
+            defer {
+                group.reader = nil
+                group.ended.removeAll()
+            }
+            return .group(reader, group.ended)
         }
     }
 
@@ -147,31 +169,42 @@ final class CurlIOThread: Sendable {
         }
     }
 
-    /// Queues several requests under one lock and one wakeup; `continuation` is resumed once, when
-    /// the last of them has ended, with their outcomes in submission order.
+    /// Queues several requests under one lock and one wakeup, to be read back through
+    /// `next(group:)`. Outcomes known already (requests refused before sending) are given in
+    /// `ended`. When stopped or cancelled, every submission ends at once with that error.
     ///
     /// - Parameter groupID: a fresh id (`makeID()`) naming the group.
-    func submit(group groupID: UInt64, _ submissions: [Submission], continuation: GroupContinuation) {
-        let rejection: TransportError? = state.withLock { state in
-            if let stopped = state.stoppedWith {
-                return stopped
+    func submit(group groupID: UInt64, _ submissions: [(index: Int, submission: Submission)], ended: [HTTPClientBatch.Ended]) {
+        state.withLock { state in
+            var group = Group(ended: ended, remaining: 0, reader: nil)
+            let rejection: TransportError? = state.stoppedWith ?? (Task.isCancelled ? .cancelled : nil)
+            if let rejection {
+                let now = ContinuousClock.now
+                group.ended += submissions.map { HTTPClientBatch.Ended(index: $0.index, outcome: HTTPClientOutcome(result: .failure(rejection), finishedAt: now)) }
+            } else {
+                group.remaining = submissions.count
+                for (index, submission) in submissions {
+                    state.waiters[submission.id] = .grouped(group: groupID, index: index)
+                }
+                state.submissions += submissions.map(\.submission)
+                if !submissions.isEmpty { state.wakeup?.wake() }
             }
-            if Task.isCancelled {
-                return .cancelled
-            }
-            state.groups[groupID] = Group(outcomes: Array(repeating: nil, count: submissions.count),
-                                          remaining: submissions.count, continuation: continuation)
-            for (index, submission) in submissions.enumerated() {
-                state.waiters[submission.id] = .grouped(group: groupID, index: index)
-            }
-            state.submissions.append(contentsOf: submissions)
-            state.wakeup?.wake()
-            return nil
+            state.store(group, as: groupID)
         }
-        if let rejection {
-            let now = ContinuousClock.now
-            continuation.resume(returning: submissions.map { _ in HTTPClientOutcome(result: .failure(rejection), finishedAt: now) })
+    }
+
+    /// The group's next outcomes: at once if some are ready, else once they are (see
+    /// `Group.isReady`); empty when every outcome has been read. One reader at a time.
+    func next(group groupID: UInt64, continuation: GroupContinuation) {
+        let resumption: Resumption? = state.withLock { state in
+            // No group: every outcome was read (or it ended before anything was sent).
+            guard var group = state.groups[groupID] else { return .group(continuation, []) }
+            group.reader = continuation
+            let resumption = State.wake(&group)
+            state.store(group, as: groupID)
+            return resumption
         }
+        resumption?.resume()
     }
 
     /// Fails the transfer with `.cancelled` now and asks the I/O thread to detach it from curl.

@@ -12,3 +12,11 @@ public struct HTTPClientOutcome: Sendable {
         self.finishedAt = finishedAt
     }
 }
+
+extension HTTPClientOutcome {
+    /// A response with a 2xx status; anything else (an error, another status) did not succeed.
+    public var succeeded: Bool {
+        if case .success(let response) = result { return (200..<300).contains(response.status) }
+        return false
+    }
+}

@@ -5,7 +5,7 @@ public import CurlTransport
 ///
 /// A backend that can evaluate a batch in a single exchange offers one through
 /// `Backend.exchange(for:outputs:)`. The gateway then sends the shares of one sharing to their
-/// backends in one `CurlHTTPClient.executeAll` and waits once, instead of running one task per
+/// backends as one `CurlHTTPClient.start` batch and waits once, instead of running one task per
 /// share, which saves a few thread wakeups per request.
 public struct ShareExchange: Sendable {
     /// Reads the server's answer; the same checks, and errors, as `Backend.evaluate`.
@@ -39,7 +39,7 @@ public struct ShareExchange: Sendable {
         return try read(response)
     }
 
-    /// Reads one outcome of `CurlHTTPClient.executeAll` for this exchange.
+    /// Reads one outcome of a `CurlHTTPClient` batch for this exchange.
     public func read(_ outcome: HTTPClientOutcome) -> Result<ShareMatrix, BackendError> {
         switch outcome.result {
         case .success(let response):

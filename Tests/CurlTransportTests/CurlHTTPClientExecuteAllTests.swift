@@ -137,6 +137,56 @@ struct CurlHTTPClientExecuteAllTests {
         }
     }
 
+    @Test func aBatchWhoseRequestsSucceedIsReadOnceWhenTheLastAnswers() async throws {
+        try await withTestServer { server in
+            try await withClient { client in
+                let start = ContinuousClock.now
+                let batch = client.start(
+                    [HTTPClientRequest(url: server.url("/slow?ms=800")), HTTPClientRequest(url: server.url("/hello"))],
+                    deadline: .now + .seconds(10))
+                let first = await batch.next()
+                #expect(ContinuousClock.now - start >= .milliseconds(800))
+                #expect(first.map(\.index).sorted() == [0, 1])
+                let allSucceeded = first.allSatisfy { $0.outcome.succeeded }
+                #expect(allSucceeded)
+                let rest = await batch.next()
+                #expect(rest.isEmpty)
+            }
+        }
+    }
+
+    @Test func aFailureIsReadAtOnceWithoutWaitingForSlowerRequests() async throws {
+        try await withTestServer { server in
+            try await withClient { client in
+                let start = ContinuousClock.now
+                let batch = client.start([
+                    HTTPClientRequest(url: server.url("/slow?ms=3000")),
+                    HTTPClientRequest(url: server.url("/unavailable")),
+                    HTTPClientRequest(url: "ftp://127.0.0.1/refused-before-sending"),
+                ], deadline: .now + .seconds(10))
+                var seen = [Int: HTTPClientOutcome]()
+                let first = await batch.next()
+                // Both failures are there long before the slow request ends; the caller can act on them.
+                #expect(ContinuousClock.now - start < .milliseconds(2500))
+                for item in first { seen[item.index] = item.outcome }
+                #expect(seen[0] == nil)
+                #expect(seen[2]?.succeeded == false)
+                while seen.count < 3 {
+                    let more = await batch.next()
+                    #expect(!more.isEmpty)
+                    if more.isEmpty { break }
+                    for item in more { seen[item.index] = item.outcome }
+                }
+                #expect(ContinuousClock.now - start >= .milliseconds(3000))
+                let statuses = seen.mapValues { outcome in (try? outcome.result.get())?.status }
+                #expect(statuses[0] == 200)
+                #expect(statuses[1] == 503)
+                let after = await batch.next()
+                #expect(after.isEmpty)
+            }
+        }
+    }
+
     @Test func anEmptyListAnswersAtOnce() async throws {
         try await withClient { client in
             let outcomes = await client.executeAll([], deadline: .now + .seconds(5))

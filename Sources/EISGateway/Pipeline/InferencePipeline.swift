@@ -194,21 +194,22 @@ struct InferencePipeline: Sendable {
         var holders = placement.map { Set([$0]) }
         var received = Set(placement)
         var failed = failedBackends
-        // The first placement's calls, made together when every backend allows it. What they
-        // return is handled below exactly as if child tasks had returned it, so failover is the same.
-        var together = await exchangeTogether(shares, placement: placement, deadline: deadline) ?? []
-        let result = await withTaskGroup(of: (share: Int, member: Int, outcome: CallOutcome).self) { group in
+        // The first placement's calls, sent together when every backend allows it. What they
+        // return is handled below exactly as if child tasks had returned it, and a failure among
+        // them is read as soon as it happens, so failover starts as early as with child tasks.
+        let joint = startTogether(shares, placement: placement, deadline: deadline)
+        let result = await withTaskGroup(of: FanOutEvent.self) { group in
             // The backends currently computing each share (more than one while a hedge runs).
             var inFlight = [Set<Int>](repeating: [], count: shares.count)
             func start(share: Int, on member: Int) {
                 let batch = batch(of: shares[share])
                 inFlight[share].insert(member)
-                group.addTask { (share, member, await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
+                group.addTask { .call(share: share, member: member, outcome: await self.call(member, batch: batch, outputs: outputs, deadline: deadline)) }
                 // Hedging: if this backend is slower than its own p95 this time, a spare gets the same share.
                 if hedging, let delay = backends.hedgeDelay(member) {
                     group.addTask {
                         try? await Task.sleep(for: delay)
-                        return (share, member, .hedgeDue)
+                        return .call(share: share, member: member, outcome: .hedgeDue)
                     }
                 }
             }
@@ -224,14 +225,43 @@ struct InferencePipeline: Sendable {
                 received.insert(chosen)
                 return chosen
             }
-            if together.isEmpty {
+            if joint == nil {
                 for (share, member) in placement.enumerated() { start(share: share, on: member) }
             } else {
                 for (share, member) in placement.enumerated() { inFlight[share].insert(member) }
             }
-            /// The joint calls' outcomes first, then whatever the child tasks return.
+            // Joint outcomes read but not yet handled; how many were read; whether a child task
+            // is reading them now.
+            var pending = [(share: Int, member: Int, outcome: CallOutcome)]()
+            var jointRead = 0
+            var jointReader = false
+            /// The next outcome of any call. While no child task runs (all is well), the joint
+            /// calls are read right here: one wakeup for all of them. Once spares or hedges run,
+            /// a child task reads them, so whichever ends first is handled first.
             func nextOutcome() async -> (share: Int, member: Int, outcome: CallOutcome)? {
-                together.isEmpty ? await group.next() : together.removeFirst()
+                while pending.isEmpty {
+                    if let joint, jointRead < placement.count, !jointReader {
+                        if group.isEmpty {
+                            pending = await read(joint)
+                            // Nothing more to read (cannot happen before all were read; never loop on it).
+                            jointRead = pending.isEmpty ? placement.count : jointRead + pending.count
+                            continue
+                        }
+                        jointReader = true
+                        group.addTask { .joint(await self.read(joint)) }
+                    }
+                    switch await group.next() {
+                    case nil:
+                        return nil
+                    case .call(let share, let member, let outcome)?:
+                        return (share, member, outcome)
+                    case .joint(let outcomes)?:
+                        jointReader = false
+                        pending = outcomes
+                        jointRead = outcomes.isEmpty ? placement.count : jointRead + outcomes.count
+                    }
+                }
+                return pending.removeFirst()
             }
             var partials = [(partial: ShareMatrix, member: Int)?](repeating: nil, count: shares.count)
             var answered = 0
@@ -269,17 +299,19 @@ struct InferencePipeline: Sendable {
                     }
                 }
             }
-            // Cancel what is left (losing hedges, hedge timers, or the rest after a failure) and
-            // give every placed call back to the pool.
+            // Cancel what is left (losing hedges, hedge timers, joint calls, or the rest after a
+            // failure) and give every placed call back to the pool.
             group.cancelAll()
+            joint?.batch.cancel()
             while let (_, member, outcome) = await nextOutcome() {
                 switch outcome {
                 case .hedgeDue: break
                 case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
                 case .failed(_, let blamesBackend, let elapsed):
                     if blamesBackend {
-                        // It failed on its own (a joint call left unread after another failure):
-                        // it counts against the backend, and a fresh sharing avoids it.
+                        // It failed on its own after the request had stopped waiting for it
+                        // (another share failed with no spare, or a losing hedge timed out): it
+                        // counts against the backend, and a fresh sharing avoids it.
                         failed.insert(member)
                         backends.finish(member, outcome: .failure)
                     } else {
@@ -313,16 +345,34 @@ struct InferencePipeline: Sendable {
                    shares: share)
     }
 
-    /// The first placement's calls in one `executeAll`: one submission to the I/O thread and one
-    /// wait, instead of a child task per share (two thread wakeups fewer per call at low load).
+    /// The first placement's calls in flight as one libcurl batch.
+    private struct JointCalls: Sendable {
+        let batch: HTTPClientBatch
+        /// Each share's exchange, in share order.
+        let exchanges: [ShareExchange]
+        /// The backend of each share.
+        let placement: [Int]
+        /// Rows of each share's batch (padding included).
+        let rows: Int
+        let start: ContinuousClock.Instant
+        let callDeadline: ContinuousClock.Instant
+        let requestDeadline: ContinuousClock.Instant
+    }
+
+    /// What a child task of the fan-out returns: one call's outcome, or joint outcomes it read.
+    private enum FanOutEvent: Sendable {
+        case call(share: Int, member: Int, outcome: CallOutcome)
+        case joint([(share: Int, member: Int, outcome: CallOutcome)])
+    }
+
+    /// Starts the first placement's calls as one libcurl batch: one submission to the I/O thread,
+    /// and one wakeup when all answer, instead of a child task per share.
     ///
-    /// - Returns: each share's outcome, in share order; nil when the calls must go one task each:
-    ///   hedging is on (it needs a timer per call), a backend is not verified yet or needs more
-    ///   than one exchange, or the backends use different clients.
-    private func exchangeTogether(
-        _ shares: [ShareMatrix], placement: [Int], deadline: ContinuousClock.Instant
-    ) async -> [(share: Int, member: Int, outcome: CallOutcome)]? {
-        guard !hedging, shares.count == placement.count else { return nil }
+    /// - Returns: nil when the calls must go one task each: hedging is on (it needs a timer per
+    ///   call), a backend is not verified yet or needs more than one exchange, or the backends
+    ///   use different clients.
+    private func startTogether(_ shares: [ShareMatrix], placement: [Int], deadline: ContinuousClock.Instant) -> JointCalls? {
+        guard !hedging, shares.count == placement.count, let rows = shares.first?.rows else { return nil }
         let outputs = model.layer.outputs
         var exchanges = [ShareExchange]()
         for (share, member) in placement.enumerated() {
@@ -335,12 +385,19 @@ struct InferencePipeline: Sendable {
         guard let client = exchanges.first?.client else { return nil }
         let start = ContinuousClock.now
         let callDeadline = min(deadline, start + backendTimeout)
-        let outcomes = await client.executeAll(exchanges.map(\.request), deadline: callDeadline)
-        return placement.enumerated().map { share, member in
-            let outcome = outcomes[share]
-            let result = exchanges[share].read(outcome)
-            return (share, member, judge(result, member: member, rows: shares[share].rows, outputs: outputs,
-                                         elapsed: outcome.finishedAt - start, callDeadline: callDeadline, deadline: deadline))
+        return JointCalls(batch: client.start(exchanges.map(\.request), deadline: callDeadline), exchanges: exchanges,
+                          placement: placement, rows: rows, start: start, callDeadline: callDeadline, requestDeadline: deadline)
+    }
+
+    /// The joint calls that ended since the last read (all of them when all answer, or as soon
+    /// as one fails), judged and recorded like any call; empty once all were read.
+    private func read(_ joint: JointCalls) async -> [(share: Int, member: Int, outcome: CallOutcome)] {
+        await joint.batch.next().map { ended in
+            let member = joint.placement[ended.index]
+            let outcome = judge(joint.exchanges[ended.index].read(ended.outcome), member: member, rows: joint.rows,
+                                outputs: model.layer.outputs, elapsed: ended.outcome.finishedAt - joint.start,
+                                callDeadline: joint.callDeadline, deadline: joint.requestDeadline)
+            return (ended.index, member, outcome)
         }
     }
 
