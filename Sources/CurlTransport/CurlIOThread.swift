@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// Every continuation is resumed exactly once because resuming always starts by removing its
 /// waiter from `state.waiters` under the lock: whichever of completion, cancellation, shutdown or a
-/// rejected submission removes it is the one that resumes it. A group's continuation is resumed
-/// by whoever removes the group's last waiter.
+/// rejected submission removes it is the one that resumes it. A group's reader is resumed only by
+/// `State.wake`, which takes it out of the group under the same lock.
 final class CurlIOThread: Sendable {
     /// How a caller waits for its transfer; a Result keeps the error type exact (`TransportError`).
     typealias Continuation = CheckedContinuation<Result<HTTPClientResponse, TransportError>, Never>
