@@ -14,12 +14,14 @@ struct JointExchangeTests {
     /// Passes everything to the real plugin and counts `evaluate` and `exchange(for:)` calls.
     final class CountingBackend: Backend {
         let inner: any Backend
-        private let counts = Mutex((evaluations: 0, exchanges: 0))
+        private let counts = Mutex((evaluations: 0, exchanges: 0, firstEvaluation: ContinuousClock.Instant?.none))
 
         init(_ inner: any Backend) { self.inner = inner }
 
         var evaluations: Int { counts.withLock { $0.evaluations } }
         var exchanges: Int { counts.withLock { $0.exchanges } }
+        /// When `evaluate` was first called.
+        var firstEvaluation: ContinuousClock.Instant? { counts.withLock { $0.firstEvaluation } }
 
         var endpoint: BackendEndpoint { inner.endpoint }
         var capabilities: BackendCapabilities { inner.capabilities }
@@ -30,7 +32,10 @@ struct JointExchangeTests {
             try await inner.describeLayer(deadline: deadline)
         }
         func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
-            counts.withLock { $0.evaluations += 1 }
+            counts.withLock { counts in
+                counts.evaluations += 1
+                counts.firstEvaluation = counts.firstEvaluation ?? .now
+            }
             return try await inner.evaluate(batch, outputs: outputs, deadline: deadline)
         }
         func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange? {
@@ -46,20 +51,26 @@ struct JointExchangeTests {
         _ body: @Sendable (InferencePipeline, [CountingBackend], InProcessServers, LinearLayer) async throws -> Void
     ) async throws {
         try await withDemoDeployment(servers: count, shares: 2, verify: false) { servers, gateway in
-            let original = try #require(gateway.pipelines["demo"])
-            let counted = original.backends.members.map(CountingBackend.init)
-            let backends = ModelBackends(members: counted, logger: Fixtures.logger)
-            if verify {
-                for index in counted.indices {
-                    try await backends.ensureVerified(index, against: original.model, deadline: .now + .seconds(5), logger: Fixtures.logger)
-                }
-            }
-            var pipeline = InferencePipeline(model: original.model, backends: backends, metrics: GatewayMetrics(), logger: Fixtures.logger)
-            pipeline.hedging = hedging
-            // Generous: the whole test suite runs in parallel on two cores.
-            pipeline.backendTimeout = .seconds(5)
+            let (pipeline, counted) = try await countedPipeline(of: gateway, verify: verify, hedging: hedging)
             try await body(pipeline, counted, servers, try Fixtures.demoLayer())
         }
+    }
+
+    /// A pipeline like the gateway's demo pipeline, over counting wrappers of its backends.
+    private func countedPipeline(of gateway: Gateway, verify: Bool, hedging: Bool = false) async throws -> (InferencePipeline, [CountingBackend]) {
+        let original = try #require(gateway.pipelines["demo"])
+        let counted = original.backends.members.map(CountingBackend.init)
+        let backends = ModelBackends(members: counted, logger: Fixtures.logger)
+        if verify {
+            for index in counted.indices {
+                try await backends.ensureVerified(index, against: original.model, deadline: .now + .seconds(5), logger: Fixtures.logger)
+            }
+        }
+        var pipeline = InferencePipeline(model: original.model, backends: backends, metrics: GatewayMetrics(), logger: Fixtures.logger)
+        pipeline.hedging = hedging
+        // Generous: the whole test suite runs in parallel on two cores.
+        pipeline.backendTimeout = .seconds(10)
+        return (pipeline, counted)
     }
 
     /// Sends `count` random rows one request at a time and checks every answer against the reference.
@@ -115,4 +126,33 @@ struct JointExchangeTests {
             #expect(pipeline.backends.lastFailures[0] != nil)
         }
     }
+
+    @Test func aShareThatFailsAtOnceGoesToASpareWithoutWaitingForASlowerShare() async throws {
+        // Backend 2 answers correctly but one byte every 40 ms (about 4 s).
+        let slow = try ScriptedBackend(behaviour: .trickle)
+        try await withScriptedBackends([slow]) { slowURLs in
+            try await withShareServers([ShareServerSpec(), ShareServerSpec()]) { servers in
+                let configuration = Fixtures.gatewayConfiguration(backendURLs: servers.urls + slowURLs)
+                try await withGateway(configuration, verify: false) { gateway in
+                    let (pipeline, counted) = try await countedPipeline(of: gateway, verify: true)
+                    // Backend 1 now refuses connections. A fresh pool breaks ties by rotation, so
+                    // the first placement is backends 1 and 2, and backend 0 is the spare.
+                    await servers.stop(1)
+                    let x = Fixtures.randomRow(seed: 600)
+                    let start = ContinuousClock.now
+                    let y = try await pipeline.infer([x], deadline: .now + .seconds(20))
+                    let elapsed = ContinuousClock.now - start
+                    let expected = Fixtures.reference(try Fixtures.demoLayer(), x)
+                    #expect(zip(y[0], expected).allSatisfy { abs($0 - $1) < 1e-6 })
+                    #expect(counted.map(\.exchanges) == [0, 1, 1], "backends 1 and 2 were placed together")
+                    #expect(counted.map(\.evaluations) == [1, 0, 0], "backend 0 took the refused share")
+                    // The spare started when backend 1 refused, not when the slow share ended.
+                    let spareStarted = try #require(counted[0].firstEvaluation)
+                    #expect(spareStarted - start < .seconds(2))
+                    #expect(elapsed >= .seconds(3), "the slow share really was slow")
+                }
+            }
+        }
+    }
 }
+
