@@ -1,9 +1,9 @@
-/// How one request of `CurlHTTPClient.executeAll` ended, and when.
+/// How one request of a `CurlHTTPClient` batch (`start`, `executeAll`) ended, and when.
 public struct HTTPClientOutcome: Sendable {
     /// The response, or why there is none.
     public var result: Result<HTTPClientResponse, TransportError>
-    /// When this request ended. The caller resumes only after the last request of its group
-    /// ended, so this, not the time of resumption, is each request's own latency.
+    /// When this request ended. A batch's reader is woken for several outcomes at once, often
+    /// after the last request ended, so this, not the time of waking, is each request's latency.
     public var finishedAt: ContinuousClock.Instant
 
     /// Creates an outcome.

@@ -39,8 +39,8 @@ public struct ShareExchange: Sendable {
         return try read(response)
     }
 
-    /// Reads one outcome of a `CurlHTTPClient` batch for this exchange.
-    public func read(_ outcome: HTTPClientOutcome) -> Result<ShareMatrix, BackendError> {
+    /// The partials in one outcome of a `CurlHTTPClient` batch for this exchange, or why there are none.
+    public func partials(from outcome: HTTPClientOutcome) -> Result<ShareMatrix, BackendError> {
         switch outcome.result {
         case .success(let response):
             do throws(BackendError) {

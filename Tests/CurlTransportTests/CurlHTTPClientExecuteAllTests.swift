@@ -1,7 +1,8 @@
 import CurlTransport
 import Testing
 
-/// `CurlHTTPClient.executeAll`: several requests in one submission, one wait, against a real
+/// `CurlHTTPClient.start` and `executeAll`: several requests in one submission, read back as they
+/// end, against a real
 /// in-process HTTP server on 127.0.0.1.
 @Suite(.timeLimit(.minutes(1)))
 struct CurlHTTPClientExecuteAllTests {

@@ -5,7 +5,7 @@ import Testing
 
 @testable import EISGateway
 
-/// The first placement of a sharing goes out as one joint exchange (`CurlHTTPClient.executeAll`)
+/// The first placement of a sharing goes out as one libcurl batch (`CurlHTTPClient.start`)
 /// when every placed backend is verified and offers a single exchange; otherwise, and for every
 /// failover, each call runs in its own task. Real share servers on 127.0.0.1, real `eis` plugins,
 /// wrapped only to count which way each share went.
@@ -151,6 +151,27 @@ struct JointExchangeTests {
                     #expect(spareStarted - start < .seconds(2))
                     #expect(elapsed >= .seconds(3), "the slow share really was slow")
                 }
+            }
+        }
+    }
+
+    @Test func aJointShareNeverFailsOverIntoTheTrustDomainOfTheOtherShare() async throws {
+        // DESIGN.md invariant 1 on the joint path. Backends 0 and 2 share trust domain "x".
+        try await withShareServers([ShareServerSpec(), ShareServerSpec(), ShareServerSpec()]) { servers in
+            var configuration = Fixtures.gatewayConfiguration(backendURLs: servers.urls)
+            for (index, domain) in ["x", "y", "x"].enumerated() { configuration.models[0].backends[index].trustDomain = domain }
+            try await withGateway(configuration, verify: false) { gateway in
+                let (pipeline, counted) = try await countedPipeline(of: gateway, verify: true)
+                // The first placement is backends 1 and 2 (a fresh pool breaks ties by rotation).
+                // Backend 1 refuses; backend 0 is idle, but its domain holds backend 2's share.
+                await servers.stop(1)
+                let error = await #expect(throws: GatewayError.self) {
+                    _ = try await pipeline.infer([Fixtures.randomRow(seed: 700)], deadline: .now + .seconds(15))
+                }
+                #expect(error?.code == "backends_unavailable")
+                #expect(counted.map(\.exchanges) == [0, 1, 1], "backends 1 and 2 were placed together")
+                #expect(counted[0].exchanges + counted[0].evaluations == 0, "no share ever reached backend 0")
+                #expect(pipeline.backends.poolSnapshot.map(\.outstanding) == [0, 0, 0])
             }
         }
     }

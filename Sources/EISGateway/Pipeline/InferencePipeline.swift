@@ -242,13 +242,13 @@ struct InferencePipeline: Sendable {
                 while pending.isEmpty {
                     if let joint, jointRead < placement.count, !jointReader {
                         if group.isEmpty {
-                            pending = await read(joint)
+                            pending = await nextOutcomes(of: joint)
                             // Nothing more to read (cannot happen before all were read; never loop on it).
                             jointRead = pending.isEmpty ? placement.count : jointRead + pending.count
                             continue
                         }
                         jointReader = true
-                        group.addTask { .joint(await self.read(joint)) }
+                        group.addTask { .joint(await self.nextOutcomes(of: joint)) }
                     }
                     switch await group.next() {
                     case nil:
@@ -391,10 +391,10 @@ struct InferencePipeline: Sendable {
 
     /// The joint calls that ended since the last read (all of them when all answer, or as soon
     /// as one fails), judged and recorded like any call; empty once all were read.
-    private func read(_ joint: JointCalls) async -> [(share: Int, member: Int, outcome: CallOutcome)] {
+    private func nextOutcomes(of joint: JointCalls) async -> [(share: Int, member: Int, outcome: CallOutcome)] {
         await joint.batch.next().map { ended in
             let member = joint.placement[ended.index]
-            let outcome = judge(joint.exchanges[ended.index].read(ended.outcome), member: member, rows: joint.rows,
+            let outcome = judge(joint.exchanges[ended.index].partials(from: ended.outcome), member: member, rows: joint.rows,
                                 outputs: model.layer.outputs, elapsed: ended.outcome.finishedAt - joint.start,
                                 callDeadline: joint.callDeadline, deadline: joint.requestDeadline)
             return (ended.index, member, outcome)
