@@ -26,7 +26,7 @@ enum ShareBehaviour: String, Sendable, CaseIterable, CustomStringConvertible {
     case oversized
     /// A 1 MiB body in chunks, with no length announced.
     case oversizedChunked
-    /// The right answer, one byte every 40 ms (about 4 s in all).
+    /// The right answer, one byte every 40 ms by the clock (about 4 s in all).
     case trickle
     /// Accepts the request and answers nothing for 5 s.
     case hang
@@ -157,10 +157,21 @@ final class ScriptedBackend: Sendable {
                 try await writer.finish(nil)
             })
         case .trickle:
+            // Paced by the clock, not by the sum of the sleeps: on a loaded test machine each
+            // sleep can end late, and 100 late sleeps would stretch "about 4 s" past the
+            // generous backend timeouts of the tests that need this answer to arrive. Bytes
+            // that fell due while the task waited go out together.
+            let start = ContinuousClock.now
+            let interval = Duration.milliseconds(40)
             return Response(status: .ok, headers: [.contentType: ShareProtocol.contentType], body: ResponseBody(contentLength: bytes.count) { writer in
-                for byte in bytes {
-                    try await writer.write(ByteBuffer(bytes: [byte]))
-                    if !self.released.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(40)) }
+                var sent = 0
+                while sent < bytes.count {
+                    let due = self.released.load(ordering: .relaxed)
+                        ? bytes.count
+                        : min(bytes.count, max(sent + 1, Int((ContinuousClock.now - start) / interval) + 1))
+                    try await writer.write(ByteBuffer(bytes: bytes[sent..<due]))
+                    sent = due
+                    if sent < bytes.count { try await Task.sleep(until: start + interval * sent, clock: .continuous) }
                 }
                 try await writer.finish(nil)
             })
