@@ -22,7 +22,8 @@ public final class CurlHTTPClient: Sendable {
         public init() {}
     }
 
-    private let io: CurlIOThread
+    // Internal, not private: tests look at what the I/O thread still holds.
+    let io: CurlIOThread
 
     /// Starts the I/O thread.
     public init(configuration: Configuration = .init()) {

@@ -207,6 +207,23 @@ final class CurlIOThread: Sendable {
         resumption?.resume()
     }
 
+    /// Forgets a group nobody will read again (its `HTTPClientBatch` was let go): transfers still
+    /// running are detached from curl without resuming anyone, and outcomes not read are dropped.
+    func discard(group groupID: UInt64, ids: [UInt64]) {
+        state.withLock { state in
+            var detaching = false
+            for id in ids where state.waiters.removeValue(forKey: id) != nil {
+                state.cancellations.append(id)
+                detaching = true
+            }
+            state.groups[groupID] = nil
+            if detaching { state.wakeup?.wake() }
+        }
+    }
+
+    /// Groups the thread still holds: transfers running or outcomes not read.
+    var heldGroups: Int { state.withLock { $0.groups.count } }
+
     /// Fails the transfer with `.cancelled` now and asks the I/O thread to detach it from curl.
     func cancel(_ id: UInt64) {
         cancel([id])

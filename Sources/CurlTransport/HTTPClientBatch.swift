@@ -3,7 +3,10 @@
 /// `next()` wakes its caller once when everything went well (the last answer brings all of them),
 /// and at once when something did not succeed, so the caller can act on a failure (fail over)
 /// without waiting for slower requests. Read it from one task at a time.
-public struct HTTPClientBatch: Sendable {
+///
+/// A batch let go before every outcome was read cancels the requests still running and drops
+/// what the client held for it, so an abandoned batch costs nothing afterwards.
+public final class HTTPClientBatch: Sendable {
     /// One request's outcome, with the request's index in the list given to `start`.
     public struct Ended: Sendable {
         /// The request's position in the list given to `start`.
@@ -28,6 +31,7 @@ public struct HTTPClientBatch: Sendable {
     /// Cancelling the calling task fails every request still running with `.cancelled`; those
     /// outcomes are returned like any other.
     public func next() async -> [Ended] {
+        // The caller keeps `self` alive for the call, so `deinit` never runs under a waiting reader.
         let io = self.io
         let groupID = self.groupID
         let ids = self.ids
@@ -38,6 +42,10 @@ public struct HTTPClientBatch: Sendable {
         } onCancel: {
             io.cancel(ids)
         }
+    }
+
+    deinit {
+        io.discard(group: groupID, ids: ids)
     }
 
     /// Fails every request still running with `.cancelled`, at once.

@@ -1,9 +1,9 @@
-import CurlTransport
 import Testing
 
+@testable import CurlTransport
+
 /// `CurlHTTPClient.start` and `executeAll`: several requests in one submission, read back as they
-/// end, against a real
-/// in-process HTTP server on 127.0.0.1.
+/// end, against a real in-process HTTP server on 127.0.0.1.
 @Suite(.timeLimit(.minutes(1)))
 struct CurlHTTPClientExecuteAllTests {
     @Test func everyRequestGetsItsOwnAnswerInOrderWithItsOwnFinishTime() async throws {
@@ -97,6 +97,32 @@ struct CurlHTTPClientExecuteAllTests {
                 }
                 // The client stays usable afterwards.
                 let after = await client.executeAll([HTTPClientRequest(url: server.url("/hello"))], deadline: .now + .seconds(10))
+                let hello = try after[0].result.get()
+                #expect(hello.status == 200)
+            }
+        }
+    }
+
+    @Test func aBatchLetGoBeforeItsOutcomesWereReadLeavesNothingHeld() async throws {
+        try await withTestServer { server in
+            try await withClient { client in
+                // Everything ended (a deadline already passed), nothing read.
+                do {
+                    let batch = client.start([HTTPClientRequest(url: server.url("/hello"))], deadline: .now - .seconds(1))
+                    #expect(client.io.heldGroups == 1)
+                    withExtendedLifetime(batch) {}
+                }
+                #expect(client.io.heldGroups == 0)
+                // One answer read, one request still running.
+                do {
+                    let batch = client.start([HTTPClientRequest(url: server.url("/unavailable")), HTTPClientRequest(url: server.url("/slow?ms=8000"))],
+                                             deadline: .now + .seconds(20))
+                    let first = await batch.next()
+                    #expect(first.map(\.index) == [0])
+                }
+                #expect(client.io.heldGroups == 0)
+                // The client keeps serving.
+                let after = await client.executeAll([HTTPClientRequest(url: server.url("/hello"))], deadline: .now + .seconds(5))
                 let hello = try after[0].result.get()
                 #expect(hello.status == 200)
             }
