@@ -57,6 +57,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
 
         // MARK: Libraries
         .target(name: "EISCore", dependencies: ["COpenSSL"], swiftSettings: kernelSettings + fuzzedSettings),
