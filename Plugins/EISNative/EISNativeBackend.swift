@@ -1,4 +1,4 @@
-public import CurlTransport
+import CurlTransport
 public import EISBackend
 import EISCore
 import Foundation
@@ -11,19 +11,19 @@ public struct EISNativeBackend: Backend {
         public init() {}
         public var kind: String { "eis" }
         public var optionKeys: Set<String> { [] }
-        public func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend {
-            EISNativeBackend(endpoint: endpoint, client: client)
+        public func makeBackend(endpoint: BackendEndpoint, transport: any BackendTransport) throws(BackendError) -> any Backend {
+            EISNativeBackend(endpoint: endpoint, transport: transport)
         }
     }
 
     public let endpoint: BackendEndpoint
-    public let capabilities = BackendCapabilities(arithmetics: [.ring64], maxBatchRows: ShareLimits().maxRows)
-    private let client: CurlHTTPClient
+    public let capabilities = BackendCapabilities(arithmetics: [.ring64], maxBatchRows: ShareLimits().maxRows, servesLayersByName: true)
+    private let transport: any BackendTransport
 
-    /// Creates a backend that talks through `client`.
-    public init(endpoint: BackendEndpoint, client: CurlHTTPClient) {
+    /// Creates a backend that talks through `transport`.
+    public init(endpoint: BackendEndpoint, transport: any BackendTransport) {
         self.endpoint = endpoint
-        self.client = client
+        self.transport = transport
     }
 
     /// Largest body read for anything but a share answer: error bodies and `/healthz` are a few
@@ -41,7 +41,8 @@ public struct EISNativeBackend: Backend {
         guard response.status == 200 else { throw Self.rejection(response, backend: endpoint.name) }
     }
 
-    public func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
+    /// One `GET /v1/models/{name}` describes every layer the server has; each asked for is looked up in it.
+    public func describeLayers(_ layers: [String], deadline: ContinuousClock.Instant) async throws(BackendError) -> [RemoteLayer] {
         let path = "/v1/models/" + (endpoint.remoteModel.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? endpoint.remoteModel)
         var request = endpoint.request(.get, path: path)
         request.maxResponseBytes = Self.descriptionLimit
@@ -57,31 +58,27 @@ public struct EISNativeBackend: Backend {
         guard description.protocolVersion == Int(ShareProtocol.version) else {
             throw .mismatch("\(endpoint.name): speaks native protocol version \(description.protocolVersion), expected \(ShareProtocol.version)")
         }
-        guard let layer = description.layers.first(where: { $0.name == endpoint.remoteLayer }) else {
-            throw .mismatch("\(endpoint.name): model '\(endpoint.remoteModel)' has no layer '\(endpoint.remoteLayer)'")
+        let served = Dictionary(description.layers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return try layers.map { name throws(BackendError) -> RemoteLayer in
+            let remoteName = endpoint.remoteName(ofLayer: name)
+            guard let layer = served[remoteName] else {
+                throw .mismatch("\(endpoint.name): model '\(endpoint.remoteModel)' has no layer '\(remoteName)'")
+            }
+            guard layer.arithmetics.contains(Arithmetic.ring64.description) else {
+                throw .mismatch("\(endpoint.name): layer '\(layer.name)' is not served in ring64")
+            }
+            return RemoteLayer(inputs: layer.inputs, outputs: layer.outputs, arithmetics: [.ring64],
+                               weightFractionBits: layer.weightFractionBits, digest: layer.sha256)
         }
-        guard layer.arithmetics.contains(Arithmetic.ring64.description) else {
-            throw .mismatch("\(endpoint.name): layer '\(layer.name)' is not served in ring64")
-        }
-        return RemoteLayer(inputs: layer.inputs, outputs: layer.outputs, arithmetics: [.ring64],
-                           weightFractionBits: layer.weightFractionBits, digest: layer.sha256)
-    }
-
-    public func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
-        try await shareExchange(for: batch, outputs: outputs).run(deadline: deadline)
-    }
-
-    public func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange? {
-        try shareExchange(for: batch, outputs: outputs)
     }
 
     /// One `POST /v1/share` carries the batch; its answer is checked to be exactly the partials asked for.
-    private func shareExchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange {
+    public func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
         guard case .ring(let shares) = batch.shares else {
             throw .unsupported("\(endpoint.name): arithmetic \(batch.arithmetic) not supported (eis backends compute in ring64)")
         }
         let message = ShareRequest(
-            model: endpoint.remoteModel, layer: endpoint.remoteLayer, arithmetic: batch.arithmetic,
+            model: endpoint.remoteModel, layer: endpoint.remoteName(ofLayer: batch.layer), arithmetic: batch.arithmetic,
             inputFractionBits: UInt8(clamping: batch.inputFractionBits), shares: shares)
         var request = endpoint.request(
             .post, path: ShareProtocol.path, headers: [(name: "Content-Type", value: ShareProtocol.contentType)], body: message.encoded())
@@ -89,27 +86,26 @@ public struct EISNativeBackend: Backend {
         // refused while it arrives, so a hostile server cannot make the gateway buffer megabytes.
         let expectedBytes = ShareProtocol.responseBytes(rows: shares.rows, columns: outputs) ?? Int.max
         request.maxResponseBytes = max(expectedBytes, Self.smallBodyLimit)
+        let response = try await send(request, deadline: deadline)
         let name = endpoint.name
         let (rows, arithmetic) = (shares.rows, batch.arithmetic)
-        return ShareExchange(client: client, request: request, backend: name) { response throws(BackendError) in
-            guard response.status == 200 else { throw Self.rejection(response, backend: name) }
-            let limits = ShareLimits(maxRows: rows, maxColumns: outputs, maxElements: rows * outputs)
-            let answer: ShareResponse
-            do throws(ProtocolError) {
-                answer = try ShareResponse(decoding: response.body, limits: limits)
-            } catch {
-                throw .badResponse("\(name): \(error.message)")
-            }
-            guard answer.partials.rows == rows, answer.partials.columns == outputs, answer.arithmetic == arithmetic else {
-                throw .badResponse("\(name): answered \(answer.partials.rows)×\(answer.partials.columns) \(answer.arithmetic), expected \(rows)×\(outputs) \(arithmetic)")
-            }
-            return .ring(answer.partials)
+        guard response.status == 200 else { throw Self.rejection(response, backend: name) }
+        let limits = ShareLimits(maxRows: rows, maxColumns: outputs, maxElements: rows * outputs)
+        let answer: ShareResponse
+        do throws(ProtocolError) {
+            answer = try ShareResponse(decoding: response.body, limits: limits)
+        } catch {
+            throw .badResponse("\(name): \(error.message)")
         }
+        guard answer.partials.rows == rows, answer.partials.columns == outputs, answer.arithmetic == arithmetic else {
+            throw .badResponse("\(name): answered \(answer.partials.rows)×\(answer.partials.columns) \(answer.arithmetic), expected \(rows)×\(outputs) \(arithmetic)")
+        }
+        return .ring(answer.partials)
     }
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {
         do {
-            return try await client.execute(request, deadline: deadline)
+            return try await transport.execute(request, deadline: deadline)
         } catch {
             throw BackendError(transport: error, backend: endpoint.name)
         }

@@ -1,4 +1,3 @@
-public import CurlTransport
 public import EISBackend
 
 extension KServeV2Backend {
@@ -8,8 +7,8 @@ extension KServeV2Backend {
         public init() {}
         public var kind: String { "kserve-v2" }
         public var optionKeys: Set<String> { KServeV2Options.keys }
-        public func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend {
-            KServeV2Backend(endpoint: endpoint, client: client, options: try KServeV2Options(endpoint.options))
+        public func makeBackend(endpoint: BackendEndpoint, transport: any BackendTransport) throws(BackendError) -> any Backend {
+            KServeV2Backend(endpoint: endpoint, transport: transport, options: try KServeV2Options(endpoint.options))
         }
     }
 }

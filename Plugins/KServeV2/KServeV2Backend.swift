@@ -18,7 +18,7 @@ import Synchronization
 public final class KServeV2Backend: Backend {
     public let endpoint: BackendEndpoint
     public let capabilities = BackendCapabilities(arithmetics: [.ring64, .float32, .float64], maxBatchRows: 65_536)
-    private let client: CurlHTTPClient
+    private let transport: any BackendTransport
     private let options: KServeV2Options
     private let paths: KServeV2Paths
     private let logger = Logger(label: "eis.kserve-v2")
@@ -37,9 +37,9 @@ public final class KServeV2Backend: Backend {
     static let maxMetadataBytes = 1 << 20
 
     /// Creates a backend; `options` must already be checked (`KServeV2Options`).
-    init(endpoint: BackendEndpoint, client: CurlHTTPClient, options: KServeV2Options) {
+    init(endpoint: BackendEndpoint, transport: any BackendTransport, options: KServeV2Options) {
         self.endpoint = endpoint
-        self.client = client
+        self.transport = transport
         self.options = options
         self.paths = KServeV2Paths(model: endpoint.remoteModel, version: options.version)
         self.state = Mutex(State(signature: nil, binary: options.binaryData))
@@ -62,14 +62,18 @@ public final class KServeV2Backend: Backend {
         }
     }
 
-    public func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
+    /// A V2 model is one layer, whatever the gateway calls it: asking for more is a mismatch.
+    public func describeLayers(_ layers: [String], deadline: ContinuousClock.Instant) async throws(BackendError) -> [RemoteLayer] {
+        guard layers.count == 1 else {
+            throw .mismatch("\(endpoint.name): a KServe V2 model is one layer; this model has \(layers.count)")
+        }
         let signature = try await readSignature(deadline: deadline)
-        return RemoteLayer(
+        return [RemoteLayer(
             inputs: signature.inputs, outputs: signature.outputs, arithmetics: [signature.arithmetic],
             // The server's own statement wins: a server that says it encodes with another fw
             // than the configuration is a mismatch to catch, not to paper over.
             weightFractionBits: signature.arithmetic == .ring64 ? (signature.weightFractionBits ?? endpoint.weightFractionBits) : nil,
-            digest: signature.digest)
+            digest: signature.digest)]
     }
 
     public func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
@@ -177,7 +181,7 @@ public final class KServeV2Backend: Backend {
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {
         do {
-            return try await client.execute(request, deadline: deadline)
+            return try await transport.execute(request, deadline: deadline)
         } catch {
             throw BackendError(transport: error, backend: endpoint.name)
         }

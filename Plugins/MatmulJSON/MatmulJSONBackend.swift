@@ -1,4 +1,4 @@
-public import CurlTransport
+import CurlTransport
 public import EISBackend
 import EISCore
 import Foundation
@@ -21,14 +21,14 @@ public struct MatmulJSONBackend: Backend {
         public init() {}
         public var kind: String { "matmul-json" }
         public var optionKeys: Set<String> { ["dtype", "batch", "path", "health_path"] }
-        public func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend {
-            try MatmulJSONBackend(endpoint: endpoint, client: client)
+        public func makeBackend(endpoint: BackendEndpoint, transport: any BackendTransport) throws(BackendError) -> any Backend {
+            try MatmulJSONBackend(endpoint: endpoint, transport: transport)
         }
     }
 
     public let endpoint: BackendEndpoint
     public let capabilities: BackendCapabilities
-    private let client: CurlHTTPClient
+    private let transport: any BackendTransport
     private let arithmetic: Arithmetic
     private let sendsBatches: Bool
     private let matmulPath: String
@@ -37,13 +37,13 @@ public struct MatmulJSONBackend: Backend {
     /// Creates a backend from its endpoint's options.
     ///
     /// - Throws: `BackendError.unsupported` for an option value it cannot use.
-    public init(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) {
+    public init(endpoint: BackendEndpoint, transport: any BackendTransport) throws(BackendError) {
         let dtype = try endpoint.options.string("dtype") ?? "float32"
         guard let arithmetic = Arithmetic(name: dtype), arithmetic != .ring64 else {
             throw .unsupported("option dtype = \"\(dtype)\": expected \"float32\" or \"float64\"")
         }
         self.endpoint = endpoint
-        self.client = client
+        self.transport = transport
         self.arithmetic = arithmetic
         self.sendsBatches = try endpoint.options.bool("batch") ?? false
         self.matmulPath = try endpoint.options.string("path") ?? "/matmul"
@@ -56,7 +56,16 @@ public struct MatmulJSONBackend: Backend {
         guard response.status == 200 else { throw rejection(response) }
     }
 
-    public func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
+    /// The note's API is one layer per endpoint: asking for more is a mismatch.
+    public func describeLayers(_ layers: [String], deadline: ContinuousClock.Instant) async throws(BackendError) -> [RemoteLayer] {
+        guard layers.count == 1 else {
+            throw .mismatch("\(endpoint.name): a matmul-json endpoint is one layer; this model has \(layers.count)")
+        }
+        return [try await describeLayer(deadline: deadline)]
+    }
+
+    /// The one layer behind the endpoint: `/info`, or a probe with a zero row.
+    private func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
         let info = try await send(endpoint.request(.get, path: "/info"), deadline: deadline)
         if info.status == 200 {
             return try layer(fromInfo: info.body)
@@ -204,7 +213,7 @@ public struct MatmulJSONBackend: Backend {
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {
         do {
-            return try await client.execute(request, deadline: deadline)
+            return try await transport.execute(request, deadline: deadline)
         } catch {
             throw BackendError(transport: error, backend: endpoint.name)
         }

@@ -105,6 +105,16 @@ final class CurlIOThread: Sendable {
             }
         }
 
+        /// Wakes the I/O thread for work about to be queued, unless work is queued already: then
+        /// a wakeup is pending and the thread will take everything in the inbox in one go. So
+        /// requests that tasks submit while the thread is busy (the shares of one sharing, sent
+        /// by concurrent tasks) reach curl in one submission, for one wakeup.
+        ///
+        /// Call it before appending to the inbox, under the lock.
+        mutating func wakeIfIdle() {
+            if submissions.isEmpty && cancellations.isEmpty { wakeup?.wake() }
+        }
+
         /// Keeps a group until its reader has had every outcome.
         mutating func store(_ group: Group, as groupID: UInt64) {
             let exhausted = group.remaining == 0 && group.ended.isEmpty && group.reader == nil
@@ -160,8 +170,8 @@ final class CurlIOThread: Sendable {
                 return .cancelled
             }
             state.waiters[submission.id] = .single(continuation)
+            state.wakeIfIdle()
             state.submissions.append(submission)
-            state.wakeup?.wake()
             return nil
         }
         if let rejection {
@@ -186,8 +196,8 @@ final class CurlIOThread: Sendable {
                 for (index, submission) in submissions {
                     state.waiters[submission.id] = .grouped(group: groupID, index: index)
                 }
+                if !submissions.isEmpty { state.wakeIfIdle() }
                 state.submissions += submissions.map(\.submission)
-                if !submissions.isEmpty { state.wakeup?.wake() }
             }
             state.store(group, as: groupID)
         }

@@ -12,8 +12,9 @@ public struct BackendEndpoint: Sendable, Hashable {
     public var trustDomain: String
     /// The model's name on the backend.
     public var remoteModel: String
-    /// The layer's name on the backend.
-    public var remoteLayer: String
+    /// Layers whose name on the backend differs from the gateway's (gateway name → remote
+    /// name, `remote_layer` in gateway.conf); every other layer has the same name on both.
+    public var remoteLayerNames: [String: String]
     /// TLS settings for this backend.
     public var tls: TLSOptions
     /// Fractional bits of the backend's encoded weights as the configuration states them, for
@@ -33,7 +34,7 @@ public struct BackendEndpoint: Sendable, Hashable {
 
     /// Creates an endpoint.
     public init(
-        name: String, kind: String, url: String, trustDomain: String, remoteModel: String, remoteLayer: String,
+        name: String, kind: String, url: String, trustDomain: String, remoteModel: String, remoteLayerNames: [String: String] = [:],
         tls: TLSOptions = TLSOptions(), weightFractionBits: Int? = nil, addsBias: Bool = false, options: BackendOptions = BackendOptions()
     ) {
         self.name = name
@@ -41,13 +42,18 @@ public struct BackendEndpoint: Sendable, Hashable {
         self.url = url
         self.trustDomain = trustDomain
         self.remoteModel = remoteModel
-        self.remoteLayer = remoteLayer
+        self.remoteLayerNames = remoteLayerNames
         self.tls = tls
         self.weightFractionBits = weightFractionBits
         self.addsBias = addsBias
         self.options = options
         self.expectedShape = nil
         self.headers = []
+    }
+
+    /// The backend's name for the gateway's layer `layer`.
+    public func remoteName(ofLayer layer: String) -> String {
+        remoteLayerNames[layer] ?? layer
     }
 
     /// `url` joined with an absolute path, without a doubled slash.

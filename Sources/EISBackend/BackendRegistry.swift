@@ -1,4 +1,3 @@
-public import CurlTransport
 
 /// Makes backends of one kind from their configuration.
 public protocol BackendFactory: Sendable {
@@ -6,10 +5,10 @@ public protocol BackendFactory: Sendable {
     var kind: String { get }
     /// The keys this kind accepts in a backend's `options` table; others are configuration errors.
     var optionKeys: Set<String> { get }
-    /// Creates a backend that talks through `client`.
+    /// Creates a backend that talks through `transport`.
     ///
     /// - Throws: `BackendError.unsupported` for an option value it cannot use.
-    func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend
+    func makeBackend(endpoint: BackendEndpoint, transport: any BackendTransport) throws(BackendError) -> any Backend
 }
 
 /// The plugin registry: a value that maps kind names to factories.
@@ -36,7 +35,7 @@ public struct BackendRegistry: Sendable {
     /// Creates a backend for an endpoint.
     ///
     /// - Throws: `BackendError.unsupported` for an unknown kind.
-    public func makeBackend(endpoint: BackendEndpoint, client: CurlHTTPClient) throws(BackendError) -> any Backend {
+    public func makeBackend(endpoint: BackendEndpoint, transport: any BackendTransport) throws(BackendError) -> any Backend {
         guard let factory = factories[endpoint.kind] else {
             throw .unsupported("unknown backend kind '\(endpoint.kind)' (known: \(kinds.joined(separator: ", ")))")
         }
@@ -46,7 +45,7 @@ public struct BackendRegistry: Sendable {
             throw .unsupported("backend '\(endpoint.name)': unknown option\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) for kind '\(endpoint.kind)' (allowed: \(allowed))")
         }
         do {
-            return try factory.makeBackend(endpoint: endpoint, client: client)
+            return try factory.makeBackend(endpoint: endpoint, transport: transport)
         } catch {
             throw .unsupported("backend '\(endpoint.name)': \(error.message)")
         }

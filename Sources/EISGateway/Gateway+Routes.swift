@@ -110,7 +110,7 @@ extension Gateway {
     ) async throws -> Response {
         let (name, pipeline) = try model(named: request.uri.queryParameters.get("model").map { String($0) }, howToName: "?model=NAME")
         modelLabel = name
-        let width = pipeline.model.layer.inputs, maxRows = configuration.maxRowsPerRequest
+        let width = pipeline.model.inputs, maxRows = configuration.maxRowsPerRequest
         let rows = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try Float32Body.rows(from: raw, width: width, maxRows: maxRows) }
         let outputs = try await run(rows, on: pipeline, deadline: deadline)
         return Response(status: .ok, headers: [.contentType: Float32Body.contentType],

@@ -29,7 +29,8 @@ public struct Gateway: Sendable {
     ///   - configuration: a validated configuration; `launch = true` backends must already have
     ///     their `url` filled in (see `LocalServerLauncher`).
     ///   - registry: the plugin registry (`BackendRegistry.standard`).
-    ///   - client: the outbound HTTP client shared by all backends; the caller shuts it down.
+    ///   - client: the outbound HTTP client shared by all backends (their `BackendTransport`);
+    ///     the caller shuts it down.
     ///   - environment: where `auth_env` and `auth_token_env` secrets are read from (default: the process's).
     /// - Throws: `ModelLoadError`, `BackendError` (unknown kind) or `ConfigurationError`.
     public init(
@@ -48,12 +49,15 @@ public struct Gateway: Sendable {
                 guard let url = backend.url else {
                     throw ConfigurationError(problems: ["backend '\(backend.name)': launch = true but no server was launched for it"])
                 }
+                let first = model.layers[0]
+                // `remote_layer` renames a single-layer model's layer; every other layer has its own name.
+                let renames = backend.remoteLayer.map { [first.name: $0] } ?? [:]
                 var endpoint = BackendEndpoint(
                     name: backend.name, kind: backend.kind, url: url, trustDomain: backend.trustDomain,
-                    remoteModel: backend.remoteModel ?? model.name, remoteLayer: backend.remoteLayer ?? model.layer.name,
-                    weightFractionBits: model.arithmetic == .ring64 ? (backend.weightFractionBits ?? model.weights.fractionBits) : nil,
+                    remoteModel: backend.remoteModel ?? model.name, remoteLayerNames: renames,
+                    weightFractionBits: model.arithmetic == .ring64 ? (backend.weightFractionBits ?? first.weights.fractionBits) : nil,
                     addsBias: backend.addsBias, options: BackendOptions(backend.options))
-                endpoint.expectedShape = LayerShape(inputs: model.layer.inputs, outputs: model.layer.outputs)
+                endpoint.expectedShape = LayerShape(inputs: first.inputs, outputs: first.outputs)
                 endpoint.tls = TLSOptions(caFile: backend.caFile, clientCertificateFile: backend.clientCertificate,
                                           clientKeyFile: backend.clientKey, pinnedPublicKey: backend.pinSHA256)
                 // A missing certificate file is a deployment mistake: say so at start-up (or on
@@ -75,10 +79,13 @@ public struct Gateway: Sendable {
                     logger.warning("PLAINTEXT backend: shares cross the network unencrypted; anyone on the path can collect them",
                                    metadata: ["backend": "\(backend.name)", "url": "\(url)"])
                 }
-                let made = try registry.makeBackend(endpoint: endpoint, client: client)
+                let made = try registry.makeBackend(endpoint: endpoint, transport: client)
                 guard made.capabilities.arithmetics.contains(model.arithmetic) else {
                     let known = made.capabilities.arithmetics.map(\.description).sorted().joined(separator: ", ")
                     throw ConfigurationError(problems: ["backend '\(backend.name)': kind '\(backend.kind)' computes in \(known), not in the model's \(model.arithmetic)"])
+                }
+                guard model.layers.count == 1 || made.capabilities.servesLayersByName else {
+                    throw ConfigurationError(problems: ["backend '\(backend.name)': kind '\(backend.kind)' serves one layer per endpoint; model '\(model.name)' has \(model.layers.count)"])
                 }
                 return made
             }
@@ -114,7 +121,7 @@ public struct Gateway: Sendable {
         self.v2Signatures = Dictionary(uniqueKeysWithValues: configuration.models.compactMap { entry in
             pipelines[entry.name].map { pipeline in
                 (entry.name, V2Inference.Signature(inputName: entry.v2InputName, outputName: entry.v2OutputName,
-                                                   inputs: pipeline.model.layer.inputs, outputs: pipeline.model.layer.outputs))
+                                                   inputs: pipeline.model.inputs, outputs: pipeline.model.outputs))
             }
         })
         self.defaultModel = configuration.models.count == 1 ? configuration.models[0].name : nil
@@ -236,8 +243,9 @@ extension Gateway {
         let roundoff = model.arithmetic == .float32 ? 0x1p-24 : 0x1p-53
         // Inputs of magnitude up to 1 are the common case (normalised features); the README's
         // table gives other ranges.
+        let layer = model.layers[0]
         let errorBound = FloatMasking.reconstructionErrorBound(
-            rowL1: model.weights.maxRowL1 / Double(sign: .plus, exponent: model.weights.fractionBits, significand: 1), inputs: model.layer.inputs, shares: model.shares,
+            rowL1: layer.weights.maxRowL1 / Double(sign: .plus, exponent: layer.weights.fractionBits, significand: 1), inputs: layer.inputs, shares: model.shares,
             range: range, maxInput: 1, unitRoundoff: roundoff)
         let perUnitL1 = FloatMasking.advantageBound(l1Distance: 1, range: range)
         logger.warning("FLOAT SHARING: each backend sees the input plus bounded noise, not a uniform share. Use it only for float-only backends you accept this for.", metadata: [

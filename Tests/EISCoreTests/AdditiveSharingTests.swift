@@ -185,7 +185,7 @@ struct AdditiveSharingTests {
         }
     }
 
-    // MARK: One share says nothing about the input (DESIGN.md, "Why a ring, not floats")
+    // MARK: One share says nothing about the input (docs/ARCHITECTURE.md, "Why a ring, not floats")
 
     static let dimension = 256
     static let x0 = [Double](repeating: 0, count: dimension)

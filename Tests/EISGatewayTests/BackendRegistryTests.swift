@@ -10,7 +10,7 @@ import Testing
 @Suite struct BackendRegistryTests {
     static func endpoint(kind: String, options: [String: BackendOption] = [:]) -> BackendEndpoint {
         BackendEndpoint(name: "x", kind: kind, url: "http://127.0.0.1:1", trustDomain: "a", remoteModel: "demo",
-                        remoteLayer: "fc", options: BackendOptions(options))
+                        options: BackendOptions(options))
     }
 
     @Test func theStandardRegistryHasEveryShippedKind() {
@@ -21,13 +21,13 @@ import Testing
         let client = CurlHTTPClient()
         defer { client.shutdown() }
         #expect {
-            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "matmul-json", options: ["dtpye": .string("float32")]), client: client)
+            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "matmul-json", options: ["dtpye": .string("float32")]), transport: client)
         } throws: { error in
             let message = "\(error)"
             return message.contains("unknown option dtpye") && message.contains("allowed: batch, dtype, health_path, path")
         }
         #expect {
-            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "eis", options: ["batch": .bool(true)]), client: client)
+            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "eis", options: ["batch": .bool(true)]), transport: client)
         } throws: { "\($0)".contains("allowed: none") }
     }
 
@@ -35,10 +35,10 @@ import Testing
         let client = CurlHTTPClient()
         defer { client.shutdown() }
         #expect {
-            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "matmul-json", options: ["batch": .string("yes")]), client: client)
+            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "matmul-json", options: ["batch": .string("yes")]), transport: client)
         } throws: { "\($0)".contains("batch = \"yes\": expected true or false") }
         #expect {
-            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "matmul-json", options: ["dtype": .string("ring64")]), client: client)
+            _ = try BackendRegistry.standard.makeBackend(endpoint: Self.endpoint(kind: "matmul-json", options: ["dtype": .string("ring64")]), transport: client)
         } throws: { "\($0)".contains("expected \"float32\" or \"float64\"") }
     }
 

@@ -25,7 +25,7 @@ struct FailoverPropertyTests {
 
         init(name: String, domain: String, weights: EncodedWeights, script: [Behaviour], wrongDigest: Bool) {
             endpoint = BackendEndpoint(name: name, kind: "scripted", url: "memory://\(name)", trustDomain: domain,
-                                       remoteModel: "demo", remoteLayer: "fc")
+                                       remoteModel: "demo")
             self.weights = weights
             self.wrongDigest = wrongDigest
             state = Mutex((script: script, received: []))
@@ -35,9 +35,11 @@ struct FailoverPropertyTests {
 
         func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {}
 
-        func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
-            RemoteLayer(inputs: weights.matrix.columns, outputs: weights.matrix.rows, weightFractionBits: weights.fractionBits,
-                        digest: wrongDigest ? String(repeating: "0", count: 64) : weights.digest)
+        func describeLayers(_ layers: [String], deadline: ContinuousClock.Instant) async throws(BackendError) -> [RemoteLayer] {
+            layers.map { _ in
+                RemoteLayer(inputs: weights.matrix.columns, outputs: weights.matrix.rows, weightFractionBits: weights.fractionBits,
+                            digest: wrongDigest ? String(repeating: "0", count: 64) : weights.digest)
+            }
         }
 
         func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
@@ -70,7 +72,7 @@ struct FailoverPropertyTests {
         let domains = k == 2 ? ["a", "a", "b", "c"] : ["a", "a", "b", "c", "d", "d"]
         let backends = domains.enumerated().map { index, domain in
             ScriptedBackend(
-                name: "b\(index)", domain: domain, weights: model.weights,
+                name: "b\(index)", domain: domain, weights: model.layers[0].weights,
                 script: (0..<40).map { _ in
                     Int.random(in: 0..<3, using: &generator) == 0 ? Behaviour.allCases.randomElement(using: &generator)! : .answer
                 },
@@ -129,9 +131,9 @@ struct FailoverPropertyTests {
         // b0 answers 30 calls at once, then stalls for 2 s once; b1 and b2 always answer at once.
         let stallingScript = Array(repeating: Behaviour.answer, count: 30) + [.hang]
         let backends = [
-            ScriptedBackend(name: "b0", domain: "a", weights: model.weights, script: stallingScript, wrongDigest: false),
-            ScriptedBackend(name: "b1", domain: "b", weights: model.weights, script: [], wrongDigest: false),
-            ScriptedBackend(name: "b2", domain: "c", weights: model.weights, script: [], wrongDigest: false),
+            ScriptedBackend(name: "b0", domain: "a", weights: model.layers[0].weights, script: stallingScript, wrongDigest: false),
+            ScriptedBackend(name: "b1", domain: "b", weights: model.layers[0].weights, script: [], wrongDigest: false),
+            ScriptedBackend(name: "b2", domain: "c", weights: model.layers[0].weights, script: [], wrongDigest: false),
         ]
         let metrics = GatewayMetrics()
         var pipeline = InferencePipeline(

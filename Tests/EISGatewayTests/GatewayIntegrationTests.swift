@@ -86,7 +86,7 @@ struct GatewayIntegrationTests {
         }
     }
 
-    /// DESIGN.md invariant 3: inputs and outputs never reach the log, even at `trace`, on the
+    /// docs/ARCHITECTURE.md invariant 3: inputs and outputs never reach the log, even at `trace`, on the
     /// success path, on bad input, and when a backend fails mid-request.
     @Test func inputsAndOutputsNeverAppearInTheGatewayLog() async throws {
         let paths = try ProcessPaths()

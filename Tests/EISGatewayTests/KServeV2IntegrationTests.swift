@@ -197,8 +197,8 @@ struct KServeV2IntegrationTests {
         for peer in V2Peers.Kind.allCases {
             let backend = try KServeV2Backend.Factory().makeBackend(
                 endpoint: BackendEndpoint(name: peer.rawValue, kind: "kserve-v2", url: peers.url(peer), trustDomain: "t",
-                                          remoteModel: "demo-int64", remoteLayer: "fc"),
-                client: client)
+                                          remoteModel: "demo-int64"),
+                transport: client)
             try await backend.checkHealth(deadline: .now + .seconds(10))
         }
     }
@@ -210,17 +210,17 @@ struct KServeV2IntegrationTests {
         for peer in V2Peers.Kind.allCases {
             let missing = try KServeV2Backend.Factory().makeBackend(
                 endpoint: BackendEndpoint(name: peer.rawValue, kind: "kserve-v2", url: peers.url(peer), trustDomain: "t",
-                                          remoteModel: "no-such-model", remoteLayer: "fc"),
-                client: client)
-            let missingError = await #expect(throws: BackendError.self) { try await missing.describeLayer(deadline: .now + .seconds(10)) }
+                                          remoteModel: "no-such-model"),
+                transport: client)
+            let missingError = await #expect(throws: BackendError.self) { try await missing.describeLayers(["fc"], deadline: .now + .seconds(10)) }
             report("\(peer) unknown model: \(missingError?.description ?? "?")")
             #expect(missingError?.shortDescription == "rejected")
             #expect(missingError?.message.contains("HTTP 404") == true)
             #expect(missingError?.message.contains("no-such-model") == true)
             let versioned = try KServeV2Backend.Factory().makeBackend(
                 endpoint: BackendEndpoint(name: peer.rawValue, kind: "kserve-v2", url: peers.url(peer), trustDomain: "t",
-                                          remoteModel: "demo-int64", remoteLayer: "fc", options: BackendOptions(["version": .string("7")])),
-                client: client)
+                                          remoteModel: "demo-int64", options: BackendOptions(["version": .string("7")])),
+                transport: client)
             let versionError = await #expect(throws: BackendError.self) { try await versioned.checkHealth(deadline: .now + .seconds(10)) }
             report("\(peer) version 7: \(versionError?.description ?? "?")")
             #expect(versionError?.shortDescription == "rejected")

@@ -42,8 +42,8 @@ struct MatmulJSONBackendTests {
     static func errorBound(_ gateway: Gateway, unitRoundoff: Double) throws -> Double {
         let model = try #require(gateway.pipelines["demo"]).model
         return FloatMasking.reconstructionErrorBound(
-            rowL1: model.weights.maxRowL1 / Double(sign: .plus, exponent: model.weights.fractionBits, significand: 1),
-            inputs: model.layer.inputs, shares: model.shares, range: model.floatMaskRange, maxInput: 1, unitRoundoff: unitRoundoff)
+            rowL1: model.layers[0].weights.maxRowL1 / Double(sign: .plus, exponent: model.layers[0].weights.fractionBits, significand: 1),
+            inputs: model.inputs, shares: model.shares, range: model.floatMaskRange, maxInput: 1, unitRoundoff: unitRoundoff)
     }
 
     @Test func float32PeersOneRowPerCallMeetTheErrorBoundWithABackendThatAddsTheBias() async throws {

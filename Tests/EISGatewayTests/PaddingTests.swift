@@ -25,12 +25,12 @@ struct PaddingTests {
         let model = deployment.model
         let real = try deployment.prepared([Fixtures.randomRow(seed: 1), Fixtures.randomRow(seed: 2)])
         var generator = SplitMix64(seed: 7)
-        let padded = Padding(buckets: [1, 8, 32]).pad(real, model: model, using: &generator)
+        let padded = Padding(buckets: [1, 8, 32]).pad(real, layer: model.layers[0], using: &generator)
         guard case .ring(let matrix) = padded, case .ring(let original) = real else { Issue.record("ring64 expected"); return }
         #expect(matrix.rows == 8)
         #expect(Array(matrix.elements.prefix(original.elements.count)) == original.elements)
         for row in 2..<8 {
-            #expect(model.weights.productIsExact(for: matrix.row(row)), "dummy row \(row) is exact")
+            #expect(model.layers[0].weights.productIsExact(for: matrix.row(row)), "dummy row \(row) is exact")
             #expect(matrix.row(row).contains { $0 != 0 }, "dummy rows are random, not zero")
         }
         // The dummies are drawn within the encoding of ±1.
@@ -49,10 +49,10 @@ struct PaddingTests {
             configuration.inputFractionBits = 10
             let model = try GatewayModel(configuration: configuration)
             var generator = SplitMix64(seed: 3)
-            let padded = Padding(buckets: [4]).pad(.ring(Matrix(rows: 0, columns: 256, elements: [])), model: model, using: &generator)
+            let padded = Padding(buckets: [4]).pad(.ring(Matrix(rows: 0, columns: 256, elements: [])), layer: model.layers[0], using: &generator)
             guard case .ring(let matrix) = padded else { Issue.record("ring64 expected"); return }
             #expect(matrix.rows == 4)
-            for row in 0..<4 { #expect(model.weights.productIsExact(for: matrix.row(row))) }
+            for row in 0..<4 { #expect(model.layers[0].weights.productIsExact(for: matrix.row(row))) }
         }
     }
 }

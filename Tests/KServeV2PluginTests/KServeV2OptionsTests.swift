@@ -25,12 +25,12 @@ struct KServeV2OptionsTests {
         registry.register(KServeV2Backend.Factory())
         let client = CurlHTTPClient()
         defer { client.shutdown() }
-        let endpoint = BackendEndpoint(name: "b", kind: "kserve-v2", url: "http://127.0.0.1:1", trustDomain: "t", remoteModel: "m", remoteLayer: "fc",
+        let endpoint = BackendEndpoint(name: "b", kind: "kserve-v2", url: "http://127.0.0.1:1", trustDomain: "t", remoteModel: "m",
                                        options: BackendOptions(["binary_data": .bool(true), "versoin": .string("1")]))
-        #expect(throws: BackendError.self) { try registry.makeBackend(endpoint: endpoint, client: client) }
+        #expect(throws: BackendError.self) { try registry.makeBackend(endpoint: endpoint, transport: client) }
         var good = endpoint
         good.options = BackendOptions(["version": .string("1")])
-        let backend = try registry.makeBackend(endpoint: good, client: client)
+        let backend = try registry.makeBackend(endpoint: good, transport: client)
         #expect(backend.capabilities.arithmetics == [.ring64, .float32, .float64])
     }
 

@@ -9,13 +9,13 @@ struct KServeV2ShareCodingTests {
     private let fp32 = KServeV2Signature(inputName: "x", outputName: "y", arithmetic: .float32, inputs: 3, outputs: 2)
 
     @Test func sharesBecomeTensorsOfTheModelsDatatype() throws {
-        let ringBatch = ShareBatch(ring: Matrix(rows: 1, columns: 3, elements: [.min, 0, .max]), inputFractionBits: 22)
+        let ringBatch = ShareBatch(layer: "fc", ring: Matrix(rows: 1, columns: 3, elements: [.min, 0, .max]), inputFractionBits: 22)
         #expect(try KServeV2ShareCoding.tensor(for: ringBatch, signature: ring, backend: "b")
             == Tensor(name: "x", shape: [1, 3], data: .int64([.min, 0, .max])))
-        let realBatch = ShareBatch(arithmetic: .float32, inputFractionBits: 0, shares: .real(Matrix(rows: 1, columns: 3, elements: [0.1, -2, 1e-50])))
+        let realBatch = ShareBatch(layer: "fc", arithmetic: .float32, inputFractionBits: 0, shares: .real(Matrix(rows: 1, columns: 3, elements: [0.1, -2, 1e-50])))
         #expect(try KServeV2ShareCoding.tensor(for: realBatch, signature: fp32, backend: "b").data == .fp32([0.1, -2, 0]))
         #expect(throws: BackendError.self) { try KServeV2ShareCoding.tensor(for: ringBatch, signature: fp32, backend: "b") }
-        let huge = ShareBatch(arithmetic: .float32, inputFractionBits: 0, shares: .real(Matrix(rows: 1, columns: 1, elements: [1e300])))
+        let huge = ShareBatch(layer: "fc", arithmetic: .float32, inputFractionBits: 0, shares: .real(Matrix(rows: 1, columns: 1, elements: [1e300])))
         #expect(throws: BackendError.self) { try KServeV2ShareCoding.tensor(for: huge, signature: fp32, backend: "b") }
     }
 

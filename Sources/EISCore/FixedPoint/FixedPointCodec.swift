@@ -2,7 +2,7 @@
 ///
 /// A value `x` becomes `round(x · 2^fractionBits)` read as a two's-complement `Int64`, which is
 /// the ring element. Encoding refuses what does not fit instead of wrapping: a wrapped number
-/// would be a silently wrong answer (DESIGN.md, invariant 5).
+/// would be a silently wrong answer (docs/ARCHITECTURE.md, invariant 5).
 public struct FixedPointCodec: Sendable, Hashable {
     /// Number of fractional bits: the resolution is `2^-fractionBits`.
     public let fractionBits: Int

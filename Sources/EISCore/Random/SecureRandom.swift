@@ -3,7 +3,7 @@ import Synchronization
 
 /// A cryptographically secure random number generator backed by OpenSSL's `RAND_bytes`.
 ///
-/// Shares are only as private as their randomness (DESIGN.md, invariant 2), so production code
+/// Shares are only as private as their randomness (docs/ARCHITECTURE.md, invariant 2), so production code
 /// draws every mask from this generator. Words come from a buffer refilled by one `RAND_bytes`
 /// call, because one call costs far more than copying 8 bytes. The buffer lives in a shared,
 /// lock-guarded box: copies of a `SecureRandom` draw from the same stream and so never hand out

@@ -3,7 +3,7 @@
 /// A secret vector `x` becomes `k` shares with `x = x₁ + … + x_k (mod 2^64)`: the first `k − 1`
 /// shares are uniform random words and the last is `x` minus their sum. Any `k − 1` shares are
 /// then jointly uniform and independent of `x` — exactly, not statistically — which is why the
-/// product shares in the ring and not in floats (DESIGN.md, "Why a ring, not floats").
+/// product shares in the ring and not in floats (docs/ARCHITECTURE.md, "Why a ring, not floats").
 public enum AdditiveSharing {
     /// Splits `secret` into `count` shares.
     ///

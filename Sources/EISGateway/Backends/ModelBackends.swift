@@ -15,7 +15,7 @@ final class ModelBackends: Sendable {
     enum Status: Sendable, Equatable {
         /// Not yet checked (unreachable so far).
         case unverified
-        /// Serves the expected layer.
+        /// Serves every layer of the model as the gateway has it.
         case verified
         /// Serves something else; never used.
         case refused(reason: String)
@@ -99,12 +99,12 @@ final class ModelBackends: Sendable {
     /// Trust domains that currently have a backend able to take a call.
     var eligibleDomainCount: Int { state.withLock { $0.pool.eligibleDomainCount(now: .now) } }
 
-    /// Whether a backend has proven it serves the expected layer (no need to ask it first).
+    /// Whether a backend has proven it serves the model's layers (no need to ask it first).
     func isVerified(_ index: Int) -> Bool {
         state.withLock { $0.statuses[index] == .verified }
     }
 
-    /// Makes sure a backend serves the expected layer, asking it when not yet verified.
+    /// Makes sure a backend serves every layer of the model, asking it when not yet verified.
     ///
     /// - Throws: `BackendError` when it is unreachable (status unchanged) or differs (refused).
     func ensureVerified(_ index: Int, against model: GatewayModel, deadline: ContinuousClock.Instant, logger: Logger) async throws(BackendError) {
@@ -134,14 +134,23 @@ final class ModelBackends: Sendable {
         logger.info("backend verified", metadata: ["backend": "\(backend.endpoint.name)", "model": "\(model.name)"])
     }
 
-    /// Asks a backend for its layer and says how it differs from the local model, or nil when
-    /// it matches. A backend that answers `mismatch` itself (its model cannot be this layer at
-    /// all) differs by that message.
+    /// Asks a backend for every layer of the model and says how they differ from the local
+    /// copy, or nil when all match. A backend that answers `mismatch` itself (it has no such
+    /// layer, or its model cannot be one at all) differs by that message.
     ///
     /// - Throws: any other `BackendError` (unreachable, timeout, …), which refuses nothing.
     private func describeDifference(_ index: Int, from model: GatewayModel, deadline: ContinuousClock.Instant) async throws(BackendError) -> String? {
         do {
-            return Self.difference(try await members[index].describeLayer(deadline: deadline), from: model)
+            let remote = try await members[index].describeLayers(model.layerNames, deadline: deadline)
+            guard remote.count == model.layers.count else {
+                return "described \(remote.count) layers, asked for \(model.layers.count)"
+            }
+            let differences = zip(remote, model.layers).compactMap { remote, layer in
+                Self.difference(remote, from: layer, arithmetic: model.arithmetic).map {
+                    model.layers.count == 1 ? $0 : "layer '\(layer.name)': \($0)"
+                }
+            }
+            return differences.isEmpty ? nil : differences.joined(separator: "; ")
         } catch where error.isMismatch {
             // The refusal names the backend already; drop the plugin's own "name: " prefix.
             let prefix = members[index].endpoint.name + ": "
@@ -168,28 +177,28 @@ final class ModelBackends: Sendable {
         return reason
     }
 
-    /// Describes how a remote layer differs from the local model, or nil when it matches.
-    static func difference(_ remote: RemoteLayer, from model: GatewayModel) -> String? {
+    /// Describes how a remote layer differs from the local one, or nil when it matches.
+    static func difference(_ remote: RemoteLayer, from layer: SharedLayer, arithmetic: Arithmetic) -> String? {
         var differences = [String]()
-        if remote.inputs != model.layer.inputs || remote.outputs != model.layer.outputs {
-            differences.append("shape \(remote.inputs)→\(remote.outputs), expected \(model.layer.inputs)→\(model.layer.outputs)")
+        if remote.inputs != layer.inputs || remote.outputs != layer.outputs {
+            differences.append("shape \(remote.inputs)→\(remote.outputs), expected \(layer.inputs)→\(layer.outputs)")
         }
-        if !remote.arithmetics.contains(model.arithmetic) {
+        if !remote.arithmetics.contains(arithmetic) {
             let served = remote.arithmetics.map(\.description).sorted().joined(separator: ", ")
-            differences.append("computes in \(served.isEmpty ? "no known arithmetic" : served), expected \(model.arithmetic)")
+            differences.append("computes in \(served.isEmpty ? "no known arithmetic" : served), expected \(arithmetic)")
         }
-        if model.arithmetic == .ring64, let bits = remote.weightFractionBits, bits != model.weights.fractionBits {
-            differences.append("weight_frac_bits \(bits), expected \(model.weights.fractionBits)")
+        if arithmetic == .ring64, let bits = remote.weightFractionBits, bits != layer.weights.fractionBits {
+            differences.append("weight_frac_bits \(bits), expected \(layer.weights.fractionBits)")
         }
-        if let digest = remote.digest, digest != model.weights.digest {
-            differences.append("weights sha256 \(digest.prefix(16))…, expected \(model.weights.digest.prefix(16))…")
+        if let digest = remote.digest, digest != layer.weights.digest {
+            differences.append("weights sha256 \(digest.prefix(16))…, expected \(layer.weights.digest.prefix(16))…")
         }
         return differences.isEmpty ? nil : differences.joined(separator: "; ")
     }
 }
 
 extension ModelBackends {
-    /// Runs one active health check: the health endpoint, then the layer description, so a
+    /// Runs one active health check: the health endpoint, then the layers' descriptions, so a
     /// backend whose weights changed under it is caught and refused.
     ///
     /// - Returns: whether it passed.

@@ -3,7 +3,7 @@ import Synchronization
 
 /// One queued request: its encoded rows, its deadline, and the one answer it will get.
 ///
-/// The answer is set exactly once (DESIGN.md, invariant 4) by whichever comes first: the
+/// The answer is set exactly once (docs/ARCHITECTURE.md, invariant 4) by whichever comes first: the
 /// batch's result, the request's own deadline, or its client going away. Later attempts are
 /// ignored, so a batch that ends after a request timed out cannot answer it twice.
 final class BatchWaiter: Sendable {

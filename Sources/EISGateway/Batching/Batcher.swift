@@ -20,7 +20,7 @@ import Synchronization
 ///   concurrency they were a large part of the gateway's CPU time.
 /// - **Errors**: a batch-level failure (503, 504) answers every request still waiting in it.
 ///
-/// Every request gets exactly one answer (DESIGN.md, invariant 4): see `BatchWaiter`.
+/// Every request gets exactly one answer (docs/ARCHITECTURE.md, invariant 4): see `BatchWaiter`.
 final class Batcher: Sendable {
     /// The model's pipeline; every batch is one call of `infer(prepared:deadline:)`.
     let pipeline: InferencePipeline

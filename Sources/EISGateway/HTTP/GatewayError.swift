@@ -6,7 +6,7 @@ import OpenInference
 
 /// An error the gateway answers with: HTTP status, stable code, message (`ErrorBody` JSON).
 ///
-/// Messages name positions and limits, never input values (DESIGN.md, invariant 3).
+/// Messages name positions and limits, never input values (docs/ARCHITECTURE.md, invariant 3).
 public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     /// HTTP status.
     public let status: HTTPResponse.Status

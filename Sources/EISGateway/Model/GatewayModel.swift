@@ -1,18 +1,12 @@
 public import EISCore
 
-/// The gateway's own copy of a model's layer: shape, bias (which never leaves the gateway) and
-/// the encoded weights whose digest backends must match and whose size bounds prove exactness.
+/// The gateway's own copy of a model: its linear layers, each one share round (docs/ARCHITECTURE.md,
+/// "The round"), and how its inputs are shared.
 public struct GatewayModel: Sendable {
     /// Name clients use.
     public let name: String
-    /// The layer served.
-    public let layer: LinearLayer
-    /// `W_enc` with digest and bounds.
-    public let weights: EncodedWeights
-    /// Input codec (`fx` fractional bits).
-    public let inputCodec: FixedPointCodec
-    /// Output codec (`fx + fw` fractional bits).
-    public let outputCodec: FixedPointCodec
+    /// The linear layers, in the order a request runs them; each is one share round.
+    public let layers: [SharedLayer]
     /// Number of shares per input.
     public let shares: Int
     /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
@@ -20,39 +14,57 @@ public struct GatewayModel: Sendable {
     /// Float masks are uniform in `[−floatMaskRange, floatMaskRange]` (float arithmetics only).
     public let floatMaskRange: Double
 
+    /// Input width of a request row: the first layer's.
+    public var inputs: Int { layers[0].inputs }
+    /// Output width of an answer row: the last layer's.
+    public var outputs: Int { layers[layers.count - 1].outputs }
+    /// The layer names, in order: what every backend of the model must serve.
+    public var layerNames: [String] { layers.map(\.name) }
+
+    /// A model of the given layers, in the order a request runs them.
+    ///
+    /// - Precondition: at least one layer; each layer's input width is the previous one's output width.
+    public init(name: String, layers: [SharedLayer], shares: Int, arithmetic: Arithmetic = .ring64, floatMaskRange: Double = 0) {
+        precondition(!layers.isEmpty, "a model has at least one layer")
+        precondition(zip(layers, layers.dropFirst()).allSatisfy { $0.outputs == $1.inputs }, "consecutive layers must fit")
+        self.name = name
+        self.layers = layers
+        self.shares = shares
+        self.arithmetic = arithmetic
+        self.floatMaskRange = floatMaskRange
+    }
+
     /// Loads the model file named in `configuration`.
     ///
     /// - Throws: `ModelLoadError` naming the file and the problem.
     public init(configuration: ModelConfiguration) throws(ModelLoadError) {
-        let layers: [String: LinearLayer]
+        let fileLayers: [String: LinearLayer]
         do {
-            layers = try LinearLayer.layers(in: try SafetensorsFile(contentsOf: configuration.path))
+            fileLayers = try LinearLayer.layers(in: try SafetensorsFile(contentsOf: configuration.path))
         } catch {
             throw ModelLoadError(model: configuration.name, message: error.description)
         }
         let layer: LinearLayer
         if let wanted = configuration.layer {
-            guard let found = layers[wanted] else {
+            guard let found = fileLayers[wanted] else {
                 throw ModelLoadError(model: configuration.name,
-                                     message: "\(configuration.path) has no layer '\(wanted)' (has: \(layers.keys.sorted().joined(separator: ", ")))")
+                                     message: "\(configuration.path) has no layer '\(wanted)' (has: \(fileLayers.keys.sorted().joined(separator: ", ")))")
             }
             layer = found
         } else {
-            guard layers.count == 1, let only = layers.values.first else {
+            guard fileLayers.count == 1, let only = fileLayers.values.first else {
                 throw ModelLoadError(model: configuration.name,
-                                     message: "\(configuration.path) has \(layers.count) layers (\(layers.keys.sorted().joined(separator: ", "))); name one with `layer`")
+                                     message: "\(configuration.path) has \(fileLayers.count) layers (\(fileLayers.keys.sorted().joined(separator: ", "))); name one with `layer`")
             }
             layer = only
         }
         do {
-            weights = try EncodedWeights(layer.weight, fractionBits: configuration.weightFractionBits)
+            layers = [try SharedLayer(layer, inputFractionBits: configuration.inputFractionBits,
+                                      weightFractionBits: configuration.weightFractionBits)]
         } catch {
             throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
         }
         self.name = configuration.name
-        self.layer = layer
-        self.inputCodec = FixedPointCodec(fractionBits: configuration.inputFractionBits)
-        self.outputCodec = FixedPointCodec(fractionBits: configuration.inputFractionBits + configuration.weightFractionBits)
         self.shares = configuration.shares
         self.arithmetic = configuration.arithmetic
         self.floatMaskRange = configuration.floatMaskRange ?? 0

@@ -45,7 +45,7 @@ struct Padding: Sendable {
     }
 
     /// `secret` with dummy rows appended up to `paddedCount(secret.rows)`.
-    func pad(_ secret: ShareMatrix, model: GatewayModel, using generator: inout some RandomNumberGenerator) -> ShareMatrix {
+    func pad(_ secret: ShareMatrix, layer: SharedLayer, using generator: inout some RandomNumberGenerator) -> ShareMatrix {
         let dummies = paddedCount(secret.rows) - secret.rows
         guard dummies > 0 else { return secret }
         let columns = secret.columns
@@ -53,7 +53,7 @@ struct Padding: Sendable {
         case .ring(let matrix):
             var elements = matrix.elements
             elements.reserveCapacity((matrix.rows + dummies) * columns)
-            let bound = Self.dummyBound(model)
+            let bound = Self.dummyBound(layer)
             for _ in 0..<(dummies * columns) { elements.append(Int64.random(in: -bound...bound, using: &generator)) }
             return .ring(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
         case .real(let matrix):
@@ -68,10 +68,10 @@ struct Padding: Sendable {
     /// normalised to [−1, 1]), narrowed when the weights are so large that the product bound
     /// `max_i ‖W_i‖₁ · ‖x‖∞` could leave the exact range; a dummy row must pass the same
     /// exactness check a real one does.
-    static func dummyBound(_ model: GatewayModel) -> Int64 {
-        let one = Int64(1) << model.inputCodec.fractionBits
-        guard model.weights.maxRowL1 > 0 else { return one }
-        let exact = (0x1p62 / model.weights.maxRowL1).rounded(.down)
+    static func dummyBound(_ layer: SharedLayer) -> Int64 {
+        let one = Int64(1) << layer.inputCodec.fractionBits
+        guard layer.weights.maxRowL1 > 0 else { return one }
+        let exact = (0x1p62 / layer.weights.maxRowL1).rounded(.down)
         return exact >= Double(one) ? one : Int64(exact)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// No I/O, no locks, no clock reads: callers pass `now` in and perform what it decides. That
 /// keeps every rule testable with a manual clock (`BackendPool` wraps it in a Mutex).
 ///
-/// Placement rule (DESIGN.md, invariant 1): the backends chosen for one sharing are pairwise in
+/// Placement rule (docs/ARCHITECTURE.md, invariant 1): the backends chosen for one sharing are pairwise in
 /// different trust domains, and a spare for a failed share is never a backend, nor in the trust
 /// domain of a backend, that holds another share of that sharing.
 ///

@@ -15,9 +15,9 @@ enum GatewayProbe {
     static func exactAnswer(_ gateway: Gateway, _ x: [Double]) throws -> [Double] {
         guard let pipeline = gateway.pipelines["demo"] else { throw FixtureError("no model demo") }
         let model = pipeline.model
-        let product = RingKernels.multiply(try pipeline.encode([x]), byTransposeOf: model.weights.matrix)
+        let product = RingKernels.multiply(try pipeline.encode([x]), byTransposeOf: model.layers[0].weights.matrix)
         return product.elements.enumerated().map { column, value in
-            model.outputCodec.decode(value) + 1.0 * (model.layer.bias?[column] ?? 0)
+            model.layers[0].outputCodec.decode(value) + 1.0 * (model.layers[0].layer.bias?[column] ?? 0)
         }
     }
 

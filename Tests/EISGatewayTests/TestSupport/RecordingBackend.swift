@@ -25,7 +25,7 @@ final class RecordingBackend: Backend, Sendable {
 
     init(name: String, domain: String, weights: EncodedWeights, remoteModel: String = "demo", delay: Duration = .zero) {
         endpoint = BackendEndpoint(name: name, kind: "recording", url: "memory://\(name)", trustDomain: domain,
-                                   remoteModel: remoteModel, remoteLayer: "fc")
+                                   remoteModel: remoteModel)
         self.weights = weights
         state = Mutex(State(delay: delay))
     }
@@ -78,8 +78,10 @@ final class RecordingBackend: Backend, Sendable {
 
     func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {}
 
-    func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
-        RemoteLayer(inputs: weights.matrix.columns, outputs: weights.matrix.rows, weightFractionBits: weights.fractionBits, digest: weights.digest)
+    func describeLayers(_ layers: [String], deadline: ContinuousClock.Instant) async throws(BackendError) -> [RemoteLayer] {
+        layers.map { _ in
+            RemoteLayer(inputs: weights.matrix.columns, outputs: weights.matrix.rows, weightFractionBits: weights.fractionBits, digest: weights.digest)
+        }
     }
 
     func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
@@ -125,8 +127,8 @@ struct RecordingDeployment {
         configuration.layer = "fc"
         model = try GatewayModel(configuration: configuration)
         backends = [
-            RecordingBackend(name: "\(modelName)-a", domain: "a", weights: model.weights, remoteModel: modelName, delay: delay),
-            RecordingBackend(name: "\(modelName)-b", domain: "b", weights: model.weights, remoteModel: modelName, delay: delay),
+            RecordingBackend(name: "\(modelName)-a", domain: "a", weights: model.layers[0].weights, remoteModel: modelName, delay: delay),
+            RecordingBackend(name: "\(modelName)-b", domain: "b", weights: model.layers[0].weights, remoteModel: modelName, delay: delay),
         ]
         metrics = GatewayMetrics()
         var pipeline = InferencePipeline(model: model, backends: ModelBackends(members: backends, logger: Fixtures.logger),

@@ -5,21 +5,23 @@ import Testing
 
 @testable import EISGateway
 
-/// The first placement of a sharing goes out as one libcurl batch (`CurlHTTPClient.start`)
-/// when every placed backend is verified and offers a single exchange; otherwise, and for every
-/// failover, each call runs in its own task. Real share servers on 127.0.0.1, real `eis` plugins,
-/// wrapped only to count which way each share went.
+/// The fan-out sends every share of a sharing in its own task through `Backend.evaluate`, the
+/// one send path, verifies each backend once on first use, and fails a share over to a spare as
+/// soon as its call fails. Real share servers on 127.0.0.1, real `eis` plugins, wrapped only to
+/// count the calls each backend got.
 @Suite(.timeLimit(.minutes(1)))
-struct JointExchangeTests {
-    /// Passes everything to the real plugin and counts `evaluate` and `exchange(for:)` calls.
+struct FanOutTests {
+    /// Passes everything to the real plugin and counts `describeLayers` and `evaluate` calls.
     final class CountingBackend: Backend {
         let inner: any Backend
-        private let counts = Mutex((evaluations: 0, exchanges: 0, firstEvaluation: ContinuousClock.Instant?.none))
+        private let counts = Mutex((evaluations: 0, descriptions: 0, layers: [String](), firstEvaluation: ContinuousClock.Instant?.none))
 
         init(_ inner: any Backend) { self.inner = inner }
 
         var evaluations: Int { counts.withLock { $0.evaluations } }
-        var exchanges: Int { counts.withLock { $0.exchanges } }
+        var descriptions: Int { counts.withLock { $0.descriptions } }
+        /// The layer named by every batch evaluated, in order.
+        var layers: [String] { counts.withLock { $0.layers } }
         /// When `evaluate` was first called.
         var firstEvaluation: ContinuousClock.Instant? { counts.withLock { $0.firstEvaluation } }
 
@@ -28,19 +30,17 @@ struct JointExchangeTests {
         func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {
             try await inner.checkHealth(deadline: deadline)
         }
-        func describeLayer(deadline: ContinuousClock.Instant) async throws(BackendError) -> RemoteLayer {
-            try await inner.describeLayer(deadline: deadline)
+        func describeLayers(_ layers: [String], deadline: ContinuousClock.Instant) async throws(BackendError) -> [RemoteLayer] {
+            counts.withLock { $0.descriptions += 1 }
+            return try await inner.describeLayers(layers, deadline: deadline)
         }
         func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
             counts.withLock { counts in
                 counts.evaluations += 1
+                counts.layers.append(batch.layer)
                 counts.firstEvaluation = counts.firstEvaluation ?? .now
             }
             return try await inner.evaluate(batch, outputs: outputs, deadline: deadline)
-        }
-        func exchange(for batch: ShareBatch, outputs: Int) throws(BackendError) -> ShareExchange? {
-            counts.withLock { $0.exchanges += 1 }
-            return try inner.exchange(for: batch, outputs: outputs)
         }
     }
 
@@ -83,45 +83,44 @@ struct JointExchangeTests {
         }
     }
 
-    @Test func verifiedBackendsGetEveryShareThroughTheJointExchange() async throws {
+    @Test func everyShareIsOneEvaluateCallNamingTheLayer() async throws {
         try await withCountedPipeline(servers: 2, verify: true) { pipeline, counted, _, layer in
             try await expectExactAnswers(pipeline, layer: layer, count: 10, seed: 100)
-            #expect(counted.map(\.exchanges) == [10, 10])
-            #expect(counted.map(\.evaluations) == [0, 0])
+            #expect(counted.map(\.evaluations) == [10, 10])
+            #expect(counted.allSatisfy { $0.layers == [String](repeating: "fc", count: 10) })
             // Every placed call was given back to the pool.
             #expect(pipeline.backends.poolSnapshot.map(\.outstanding) == [0, 0])
         }
     }
 
-    @Test func anUnverifiedBackendIsFirstCalledInItsOwnTaskWhichVerifiesIt() async throws {
+    @Test func anUnverifiedBackendIsDescribedOnceOnFirstUse() async throws {
         try await withCountedPipeline(servers: 2, verify: false) { pipeline, counted, _, layer in
             try await expectExactAnswers(pipeline, layer: layer, count: 1, seed: 200)
-            #expect(counted.map(\.evaluations) == [1, 1])
-            #expect(counted.map(\.exchanges) == [0, 0])
+            #expect(counted.map(\.descriptions) == [1, 1])
             #expect(pipeline.backends.snapshot == [.verified, .verified])
             try await expectExactAnswers(pipeline, layer: layer, count: 3, seed: 300)
-            #expect(counted.map(\.evaluations) == [1, 1])
-            #expect(counted.map(\.exchanges) == [3, 3])
+            #expect(counted.map(\.descriptions) == [1, 1])
+            #expect(counted.map(\.evaluations) == [4, 4])
         }
     }
 
-    @Test func withHedgingEveryCallRunsInItsOwnTask() async throws {
+    @Test func withHedgingTheAnswersStayExact() async throws {
         try await withCountedPipeline(servers: 2, verify: true, hedging: true) { pipeline, counted, _, layer in
             try await expectExactAnswers(pipeline, layer: layer, count: 4, seed: 400)
+            // Two backends in two domains: a hedge has no spare to go to.
             #expect(counted.map(\.evaluations) == [4, 4])
-            #expect(counted.map(\.exchanges) == [0, 0])
         }
     }
 
-    @Test func aShareWhoseJointCallFailsGoesToASpareAndTheAnswerStaysExact() async throws {
+    @Test func aShareWhoseCallFailsGoesToASpareAndTheAnswerStaysExact() async throws {
         try await withCountedPipeline(servers: 3, verify: true) { pipeline, counted, servers, layer in
             await servers.stop(0)
             // Two of three backends are placed per request, so the stopped one is placed within a
-            // few requests; its share then fails over to the third backend through its own task.
+            // few requests; its share then fails over to a running backend.
             try await expectExactAnswers(pipeline, layer: layer, count: 12, seed: 500)
-            #expect(counted[0].exchanges >= 1)
-            #expect(counted[0].evaluations == 0)
-            #expect(counted[1].evaluations + counted[2].evaluations >= 1)
+            #expect(counted[0].evaluations >= 1)
+            // Both running backends answered both shares of all 12 requests between them.
+            #expect(counted[1].evaluations + counted[2].evaluations == 24)
             #expect(pipeline.backends.poolSnapshot.map(\.outstanding) == [0, 0, 0])
             #expect(pipeline.backends.lastFailures[0] != nil)
         }
@@ -144,8 +143,7 @@ struct JointExchangeTests {
                     let elapsed = ContinuousClock.now - start
                     let expected = Fixtures.reference(try Fixtures.demoLayer(), x)
                     #expect(zip(y[0], expected).allSatisfy { abs($0 - $1) < 1e-6 })
-                    #expect(counted.map(\.exchanges) == [0, 1, 1], "backends 1 and 2 were placed together")
-                    #expect(counted.map(\.evaluations) == [1, 0, 0], "backend 0 took the refused share")
+                    #expect(counted.map(\.evaluations) == [1, 1, 1], "backends 1 and 2 were placed; backend 0 took the refused share")
                     // The spare started when backend 1 refused, not when the slow share ended.
                     let spareStarted = try #require(counted[0].firstEvaluation)
                     #expect(spareStarted - start < .seconds(2))
@@ -155,8 +153,8 @@ struct JointExchangeTests {
         }
     }
 
-    @Test func aJointShareNeverFailsOverIntoTheTrustDomainOfTheOtherShare() async throws {
-        // DESIGN.md invariant 1 on the joint path. Backends 0 and 2 share trust domain "x".
+    @Test func aShareNeverFailsOverIntoTheTrustDomainOfTheOtherShare() async throws {
+        // docs/ARCHITECTURE.md invariant 1. Backends 0 and 2 share trust domain "x".
         try await withShareServers([ShareServerSpec(), ShareServerSpec(), ShareServerSpec()]) { servers in
             var configuration = Fixtures.gatewayConfiguration(backendURLs: servers.urls)
             for (index, domain) in ["x", "y", "x"].enumerated() { configuration.models[0].backends[index].trustDomain = domain }
@@ -169,8 +167,8 @@ struct JointExchangeTests {
                     _ = try await pipeline.infer([Fixtures.randomRow(seed: 700)], deadline: .now + .seconds(15))
                 }
                 #expect(error?.code == "backends_unavailable")
-                #expect(counted.map(\.exchanges) == [0, 1, 1], "backends 1 and 2 were placed together")
-                #expect(counted[0].exchanges + counted[0].evaluations == 0, "no share ever reached backend 0")
+                #expect(counted.map(\.evaluations) == [0, 1, 1], "backends 1 and 2 were placed")
+                #expect(counted[0].evaluations == 0, "no share ever reached backend 0")
                 #expect(pipeline.backends.poolSnapshot.map(\.outstanding) == [0, 0, 0])
             }
         }
