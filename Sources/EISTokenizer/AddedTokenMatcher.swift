@@ -14,6 +14,9 @@ struct AddedTokenMatcher: Sendable {
 
     /// Patterns by their first scalar, longest first.
     private let patternsByFirstScalar: [UInt32: [Pattern]]
+    /// Which ASCII scalars start a pattern: most text is ASCII, and a table look-up per scalar
+    /// is much cheaper than a hash.
+    private let asciiStartsPattern: [Bool]
 
     /// A matcher for `tokens`, each matched by `pattern(token)` (its content, or its normalized form).
     init(tokens: [AddedToken], pattern: (AddedToken) -> [Unicode.Scalar]) {
@@ -24,19 +27,29 @@ struct AddedTokenMatcher: Sendable {
             byFirst[first.value, default: []].append(Pattern(scalars: scalars, token: token))
         }
         patternsByFirstScalar = byFirst.mapValues { $0.sorted { $0.scalars.count > $1.scalars.count } }
+        asciiStartsPattern = (0..<128).map { byFirst[UInt32($0)] != nil }
     }
 
     /// Whether there is nothing to match.
     var isEmpty: Bool { patternsByFirstScalar.isEmpty }
 
-    /// Splits `scalars` (indices of the array) into text and tokens, in order; no empty text.
-    func split(_ scalars: ArraySlice<Unicode.Scalar>) -> [Segment] {
-        guard !isEmpty else { return scalars.isEmpty ? [] : [.text(scalars.indices)] }
-        var segments = [Segment]()
+    /// Calls `body` with each piece of `scalars`, text or token, in order, until it returns false.
+    /// Scans only as far as the pieces it hands out, so a caller that stops early (truncation)
+    /// does not pay for the rest of a long text.
+    func forEachSegment(of scalars: ArraySlice<Unicode.Scalar>, _ body: (Segment) -> Bool) {
+        guard !isEmpty else {
+            if !scalars.isEmpty { _ = body(.text(scalars.indices)) }
+            return
+        }
         var textStart = scalars.startIndex
         var index = scalars.startIndex
         while index < scalars.endIndex {
-            guard let candidates = patternsByFirstScalar[scalars[index].value],
+            let value = scalars[index].value
+            if value < 128, !asciiStartsPattern[Int(value)] {
+                index += 1
+                continue
+            }
+            guard let candidates = patternsByFirstScalar[value],
                   let pattern = candidates.first(where: { matches($0, in: scalars, at: index) }) else {
                 index += 1
                 continue
@@ -58,13 +71,12 @@ struct AddedTokenMatcher: Sendable {
             if pattern.token.rightStrip {
                 while end < scalars.endIndex, BertCharacterClasses.isWhitespace(scalars[end]) { end += 1 }
             }
-            if textStart < start { segments.append(.text(textStart..<start)) }
-            segments.append(.token(id: pattern.token.id))
+            if textStart < start, !body(.text(textStart..<start)) { return }
+            guard body(.token(id: pattern.token.id)) else { return }
             textStart = end
             index = end
         }
-        if textStart < scalars.endIndex { segments.append(.text(textStart..<scalars.endIndex)) }
-        return segments
+        if textStart < scalars.endIndex { _ = body(.text(textStart..<scalars.endIndex)) }
     }
 
     private func matches(_ pattern: Pattern, in scalars: ArraySlice<Unicode.Scalar>, at index: Int) -> Bool {

@@ -49,28 +49,22 @@ public struct WordPieceTokenizer: Sendable {
         let scalars = Array(text.unicodeScalars)
         var ids = [Int]()
         ids.reserveCapacity(min(scalars.count / 3 + 4, limit ?? Int.max))
-        func full() -> Bool { limit.map { ids.count > $0 } ?? false }
+        // One past the limit is enough to know the text was cut.
+        let isFull = { (ids: [Int]) in limit.map { ids.count > $0 } ?? false }
 
-        segments: for segment in rawMatcher.split(scalars[...]) {
+        rawMatcher.forEachSegment(of: scalars[...]) { segment in
             switch segment {
             case .token(let id):
                 ids.append(id)
             case .text(let range):
-                let normalized = normalizer?.normalize(scalars[range]) ?? Array(scalars[range])
-                for piece in normalizedMatcher.split(normalized[...]) {
-                    switch piece {
-                    case .token(let id):
-                        ids.append(id)
-                    case .text(let pieceRange):
-                        for word in preTokenizer.wordRanges(normalized[pieceRange]) {
-                            model.tokenize(normalized[word], into: &ids)
-                            if full() { break segments }
-                        }
-                    }
-                    if full() { break segments }
+                var chunkStart = range.lowerBound
+                while chunkStart < range.upperBound, !isFull(ids) {
+                    let chunkEnd = chunkEnd(in: scalars, from: chunkStart, upTo: range.upperBound)
+                    tokenize(scalars[chunkStart..<chunkEnd], into: &ids, until: isFull)
+                    chunkStart = chunkEnd
                 }
             }
-            if full() { break }
+            return !isFull(ids)
         }
         var wasTruncated = false
         if let limit, ids.count > limit {
@@ -79,6 +73,44 @@ public struct WordPieceTokenizer: Sendable {
         }
         let (withSpecials, typeIDs) = template.apply(to: ids)
         return TokenEncoding(ids: withSpecials, typeIDs: typeIDs, wasTruncated: wasTruncated)
+    }
+
+    /// Where the chunk of text that starts at `start` ends, so a long text is normalized and
+    /// tokenized piece by piece and truncation stops the work early.
+    ///
+    /// A chunk ends just after a whitespace scalar, or a CJK ideograph when those get spaces:
+    /// both are word boundaries and starters (combining class 0), so no word, combining sequence
+    /// or NFD reordering crosses the cut and the ids are those of the whole text. Normalized
+    /// added tokens could span a cut, so with any of them the text is one chunk.
+    private func chunkEnd(in scalars: [Unicode.Scalar], from start: Int, upTo end: Int) -> Int {
+        let chunkLength = 512
+        guard normalizedMatcher.isEmpty, end - start > chunkLength else { return end }
+        let splitsAtIdeographs = normalizer?.handleChineseCharacters ?? false
+        var index = start + chunkLength
+        while index < end {
+            let scalar = scalars[index - 1]
+            if BertCharacterClasses.isWhitespace(scalar) || (splitsAtIdeographs && BertCharacterClasses.isChineseCharacter(scalar)) { break }
+            index += 1
+        }
+        return index
+    }
+
+    /// Normalizes `chunk`, finds normalized added tokens in it, pre-tokenizes the rest and appends
+    /// the WordPiece ids, stopping once `isFull`.
+    private func tokenize(_ chunk: ArraySlice<Unicode.Scalar>, into ids: inout [Int], until isFull: ([Int]) -> Bool) {
+        let normalized = normalizer?.normalize(chunk) ?? Array(chunk)
+        normalizedMatcher.forEachSegment(of: normalized[...]) { piece in
+            switch piece {
+            case .token(let id):
+                ids.append(id)
+            case .text(let range):
+                for word in preTokenizer.wordRanges(normalized[range]) {
+                    model.tokenize(normalized[word], into: &ids)
+                    if isFull(ids) { return false }
+                }
+            }
+            return !isFull(ids)
+        }
     }
 
     /// The encodings of `texts`, in order.

@@ -124,6 +124,11 @@ for n in (120, 200, 250, 252, 253, 254, 255, 256, 300, 600):
     add(" ".join(rng.choice(words) for _ in range(n)))
 add("word " * 254, "word " * 255, ", " * 300, "你" * 300, "[MASK] " * 300, "tokenization " * 100, "a. " * 200,
     " ".join(str(i) for i in range(400)))
+# Long texts with few tokens: the Swift tokenizer works through these in chunks cut at whitespace
+# and ideographs, which must not change a single id.
+add(" " * 1000 + "naïve café", "\u3000" * 600 + "東京タワー [MASK]", "x\u0301 " * 200, "\t" * 700 + "end",
+    "supercalifragilisticexpialidocious " * 20, "a" * 511 + " b\u0301\u0327 c", "你" * 511 + "\u0301\u0327好",
+    " " * 511 + "\u0327\u0301x", "\u200b" * 900 + "zero width then words", "ok " * 170 + "e\u0301" * 3)
 
 # Programmatic variety: random mixtures of the pieces above.
 pieces = [
@@ -134,7 +139,7 @@ pieces = [
     "supercalifragilistic", "unbelievable", "tokenizer", "WordPiece", "##ing", "##", "[UNK]", "\\n", "'", "\"", "`", "~", "^",
     "|", "<", ">", "{", "}", "_", "+", "=", "#", "@", "ॐ", "ก", "ש", "ڤ", "ﷺ", "ﻻ", "𝒳", "𓀀", "🀄", "♞", "♫", "☯", "⚛",
 ]
-while len(lines) < 620:
+while len(lines) < 680:
     k = rng.randint(1, 14)
     sep = rng.choice([" ", " ", " ", "", "\u00a0", "\t", "  "])
     lines.append(sep.join(rng.choice(pieces) for _ in range(k)))
@@ -143,7 +148,7 @@ while len(lines) < 620:
 blocks = [(0x20, 0x7e), (0xa0, 0x24f), (0x300, 0x36f), (0x370, 0x52f), (0x590, 0x6ff), (0x900, 0xdff), (0xe00, 0xfff),
           (0x1000, 0x1fff), (0x2000, 0x2bff), (0x2e00, 0x2fdf), (0x3000, 0x33ff), (0x3400, 0x4dbf), (0x4e00, 0x9fff),
           (0xa000, 0xd7ff), (0xf900, 0xffff), (0x10000, 0x1d7ff), (0x1f000, 0x1faff), (0x20000, 0x2fa1f), (0xe0000, 0xe01ef)]
-while len(lines) < 700:
+while len(lines) < 800:
     chars = []
     for _ in range(rng.randint(1, 30)):
         lo, hi = rng.choice(blocks)
