@@ -36,11 +36,6 @@ public struct TokenizerError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The kind of error and its details.
     public var description: String { "\(code.rawValue): \(message)" }
 
-    /// Errors of the same kind with the same message are equal.
-    public static func == (lhs: TokenizerError, rhs: TokenizerError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
-    }
-
     /// Whether `other` is the same kind of error, whatever its message.
     public func isSameKind(as other: TokenizerError) -> Bool { code == other.code }
 }

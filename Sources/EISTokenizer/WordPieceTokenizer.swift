@@ -18,6 +18,10 @@ public struct WordPieceTokenizer: Sendable {
     /// The most ids an encoding has, special tokens included; nil for no limit.
     public let maxLength: Int?
 
+    /// How many scalars a chunk of text has at least before it may be cut (see `chunkEnd`);
+    /// tests make it tiny to show that cutting never changes the ids.
+    var chunkLength = 512
+
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
 
@@ -78,18 +82,21 @@ public struct WordPieceTokenizer: Sendable {
     /// Where the chunk of text that starts at `start` ends, so a long text is normalized and
     /// tokenized piece by piece and truncation stops the work early.
     ///
-    /// A chunk ends just after a whitespace scalar, or a CJK ideograph when those get spaces:
-    /// both are word boundaries and starters (combining class 0), so no word, combining sequence
-    /// or NFD reordering crosses the cut and the ids are those of the whole text. Normalized
-    /// added tokens could span a cut, so with any of them the text is one chunk.
+    /// A chunk ends just after a scalar that is still a word boundary after normalizing: a
+    /// whitespace scalar that cleaning keeps (it removes U+000B, U+000C and U+0085, which are
+    /// whitespace and control characters at once, and so joins the words around them), or a CJK
+    /// ideograph when those get spaces. Both are starters (combining class 0), so no word,
+    /// combining sequence or NFD reordering crosses the cut and the ids are those of the whole
+    /// text. Normalized added tokens could span a cut, so with any of them the text is one chunk.
     private func chunkEnd(in scalars: [Unicode.Scalar], from start: Int, upTo end: Int) -> Int {
-        let chunkLength = 512
         guard normalizedMatcher.isEmpty, end - start > chunkLength else { return end }
         let splitsAtIdeographs = normalizer?.handleChineseCharacters ?? false
+        let removesControls = normalizer?.cleanText ?? false
         var index = start + chunkLength
         while index < end {
             let scalar = scalars[index - 1]
-            if BertCharacterClasses.isWhitespace(scalar) || (splitsAtIdeographs && BertCharacterClasses.isChineseCharacter(scalar)) { break }
+            if splitsAtIdeographs && BertCharacterClasses.isChineseCharacter(scalar) { break }
+            if BertCharacterClasses.isWhitespace(scalar) && !(removesControls && BertCharacterClasses.isControl(scalar)) { break }
             index += 1
         }
         return index
@@ -111,6 +118,29 @@ public struct WordPieceTokenizer: Sendable {
             }
             return !isFull(ids)
         }
+    }
+
+    /// The encoding of ids the caller tokenized already (an embeddings request may send token ids
+    /// instead of text): truncated to `maxLength` and wrapped in the template, like text.
+    ///
+    /// The ids are not checked here; `isValidID(_:)` says which ones the model has.
+    public func encode(tokenIDs: [Int]) -> TokenEncoding {
+        let limit = maxLength.map { $0 - template.addedCount } ?? tokenIDs.count
+        let kept = Array(tokenIDs.prefix(limit))
+        let (withSpecials, typeIDs) = template.apply(to: kept)
+        return TokenEncoding(ids: withSpecials, typeIDs: typeIDs, wasTruncated: kept.count < tokenIDs.count)
+    }
+
+    /// How many ids the model knows: its vocabulary and the added tokens, whichever reaches
+    /// further (ids run from 0 to one less than this).
+    public var vocabularySize: Int {
+        max(model.vocabulary.count, (addedTokens.map(\.id).max() ?? -1) + 1)
+    }
+
+    /// Whether `id` is one this tokenizer could give: not negative and below `vocabularySize`.
+    /// (The encoder's embedding table has the last word on which rows exist.)
+    public func isValidID(_ id: Int) -> Bool {
+        id >= 0 && id < vocabularySize
     }
 
     /// The encodings of `texts`, in order.

@@ -79,4 +79,22 @@ import Testing
         #expect(tokenizer.encode(texts) == texts.map { tokenizer.encode($0) })
         #expect(tokenizer.encode(texts).map(\.count) == [3, 2, 4, 3])
     }
+
+    @Test func tokenIDsAreTruncatedAndWrappedLikeText() throws {
+        let tokenizer = try Self.tokenizer(maxLength: 5)
+        let a = Self.id("a")
+        #expect(tokenizer.encode(tokenIDs: []).ids == [Self.cls, Self.sep])
+        #expect(tokenizer.encode(tokenIDs: [a, a, a]) == tokenizer.encode("a a a"))
+        #expect(tokenizer.encode(tokenIDs: [a, a, a, a]) == tokenizer.encode("a a a a"))
+        #expect(tokenizer.encode(tokenIDs: [a, a, a, a]).wasTruncated)
+    }
+
+    @Test func validIDsAreThoseOfTheVocabularyAndTheAddedTokens() throws {
+        let tokenizer = try Self.tokenizer(extraTokens: [AddedToken(content: "<new>", id: Self.pieces.count + 2, special: false)])
+        #expect(tokenizer.vocabularySize == Self.pieces.count + 3)
+        #expect(tokenizer.isValidID(0))
+        #expect(tokenizer.isValidID(Self.pieces.count + 2))
+        #expect(!tokenizer.isValidID(Self.pieces.count + 3))
+        #expect(!tokenizer.isValidID(-1))
+    }
 }
