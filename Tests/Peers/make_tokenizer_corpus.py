@@ -110,7 +110,8 @@ add("non\u00a0breaking\u00a0space", "tab\tseparated\tvalues", "line\nbreaks\nher
 add("[MASK]", "[CLS]", "[SEP]", "[PAD]", "[UNK]", "Paris is the [MASK] of France.", "[CLS] already here [SEP]",
     "[mask] lowercase is not special", "[ MASK ] spaced", "[MASK][MASK][MASK]", "x[MASK]y", "[[MASK]]", "[MAS K]", "[MASKED]",
     "[SEP][CLS][PAD][UNK]", "  [MASK]  ", "[MASK]\u0301", "é[MASK]é", "[UNK] is unknown", "[Mask] mixed case",
-    "the token [SEP] separates", "[CLS]", "[MASK]" * 3 + " and text", "ＭＡＳＫ [ＭＡＳＫ]")
+    "the token [SEP] separates", "[CLS]", "[MA\u200bSK] zero width inside", "[\u0000MASK] NUL inside", "[ＭASK]",
+    "vertical\u000btab\u000cform\u0085next joined words", "\u000b[MASK]\u000b", "[MASK]\u0301\u0327 marks after", "[MASK]" * 3 + " and text", "ＭＡＳＫ [ＭＡＳＫ]")
 
 # Long words (around max_input_chars_per_word = 100).
 for n in (98, 99, 100, 101, 102, 150, 300):
