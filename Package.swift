@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "eis-bench", targets: ["eis-bench"]),
         .library(name: "EISCore", targets: ["EISCore"]),
         .library(name: "EISBackend", targets: ["EISBackend"]),
+        .library(name: "EISTokenizer", targets: ["EISTokenizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -73,6 +74,8 @@ let package = Package(
         ),
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
         .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
+        // BERT WordPiece tokenization with the ids of Hugging Face `tokenizers`; Foundation only.
+        .target(name: "EISTokenizer", swiftSettings: strictSettings),
         // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
         // -Ounchecked like the kernels: it parses hostile input, so its checks must stay.
         .target(name: "OpenInference", swiftSettings: strictSettings + fuzzedSettings),
@@ -178,6 +181,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EISTokenizerTests", dependencies: ["EISTokenizer", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "KServeV2PluginTests",
