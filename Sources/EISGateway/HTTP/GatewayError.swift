@@ -27,8 +27,10 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(code): \(message)" }
 
-    /// Renders `{"error":{"code":…,"message":…}}`, or on the Open Inference routes (`/v2…`)
-    /// that protocol's `{"error":"code: message"}`, which V2 clients such as tritonclient read.
+    /// Renders the error body the route's clients read: on the Open Inference routes (`/v2…`)
+    /// that protocol's `{"error":"code: message"}` (tritonclient), on the OpenAI routes (`/v1…`)
+    /// OpenAI's `{"error":{"message","type","param","code"}}` (the openai client), on TEI's
+    /// `/embed` its `{"error","error_type"}`, and elsewhere `{"error":{"code":…,"message":…}}`.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
@@ -37,6 +39,10 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
         let body: [UInt8]
         if path == "/v2" || path.hasPrefix("/v2/") {
             body = OpenInference.ErrorBody(message: "\(code): \(message)").encoded()
+        } else if path.hasPrefix("/v1/") {
+            body = EmbeddingErrorBodies.openAI(self)
+        } else if path == "/embed" {
+            body = EmbeddingErrorBodies.textEmbeddingsInference(self)
         } else {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -68,6 +74,12 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     static func unsupportedEncoding(_ message: String) -> Self {
         Self(status: .unsupportedMediaType, code: "unsupported_encoding", message: message)
     }
+    /// 400: a request field with a value of the wrong kind.
+    static func invalidParameter(_ message: String) -> Self { Self(status: .badRequest, code: "invalid_parameter", message: message) }
+    /// 400: a request field the gateway knows and does not support (OpenAI's `dimensions`).
+    static func unsupportedParameter(_ message: String) -> Self { Self(status: .badRequest, code: "unsupported_parameter", message: message) }
+    /// 400: more texts or sequences in one request than allowed.
+    static func tooManyInputs(_ message: String) -> Self { Self(status: .badRequest, code: "too_many_inputs", message: message) }
     /// 400: a row of the wrong width.
     static func wrongLength(_ message: String) -> Self { Self(status: .badRequest, code: "wrong_length", message: message) }
     /// 400: NaN or infinity.

@@ -316,7 +316,7 @@ package struct JSONReader {
     }
 
     /// Reads one value of any type.
-    mutating func readValue() throws(OpenInferenceError) -> JSONValue {
+    package mutating func readValue() throws(OpenInferenceError) -> JSONValue {
         guard let byte = peek() else { throw error("expected a value") }
         switch byte {
         case UInt8(ascii: "{"):

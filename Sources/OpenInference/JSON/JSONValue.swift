@@ -28,3 +28,19 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 }
+
+extension JSONValue {
+    /// Reads a whole JSON document strictly (`JSONReader`'s rules), nesting at most `maxDepth`.
+    ///
+    /// - Throws: `OpenInferenceError.malformed` with the byte offset of the problem.
+    package static func parse(_ bytes: [UInt8], maxDepth: Int = 16) throws(OpenInferenceError) -> JSONValue {
+        do {
+            return try bytes.withUnsafeBufferPointer { buffer throws(OpenInferenceError) -> JSONValue in
+                var reader = JSONReader(buffer, maxDepth: maxDepth)
+                let value = try reader.readValue()
+                try reader.finish()
+                return value
+            }
+        }
+    }
+}
