@@ -181,6 +181,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EISLoggingTests", dependencies: ["EISLogging", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "EISTokenizerTests", dependencies: ["EISTokenizer", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(

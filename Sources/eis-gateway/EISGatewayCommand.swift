@@ -37,7 +37,8 @@ struct EISGatewayCommand: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: level) }
+        let format = LogFormat(rawValue: configuration.logFormat) ?? .text
+        LoggingSystem.bootstrap { label in format.handler(label: label, level: level) }
         let logger = Logger(label: "eis-gateway")
         let launcher = LocalServerLauncher(serverBinary: configuration.serverBinary, logger: logger)
         let client = CurlHTTPClient()

@@ -32,6 +32,9 @@ struct EISServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("log-format"), help: "text (lines for people) or json (one object per line, for log shippers).")
+    var logFormat: String = "text"
+
     @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key. Without it the server speaks plain HTTP.")
     var tlsCertificate: String?
 
@@ -45,6 +48,7 @@ struct EISServerCommand: AsyncParsableCommand {
         guard (0...62).contains(weightFractionBits) else { throw ValidationError("--weight-frac-bits must be in 0...62") }
         guard Self.parse(listen: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
         switch (tlsCertificate, tlsKey) {
         case (.some, nil): throw ValidationError("--tls-cert needs --tls-key")
         case (nil, .some): throw ValidationError("--tls-key needs --tls-cert")
@@ -61,7 +65,8 @@ struct EISServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in DeferredMetadataLogHandler.standardError(label: label, level: level) }
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { label in format.handler(label: label, level: level) }
         let logger = Logger(label: "eis-server")
         guard let (host, port) = Self.parse(listen: listen) else { throw ValidationError("bad --listen") }
         let configuration = ShareServerConfiguration(

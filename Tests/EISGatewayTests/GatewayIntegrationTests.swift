@@ -87,8 +87,10 @@ struct GatewayIntegrationTests {
     }
 
     /// docs/ARCHITECTURE.md invariant 3: inputs and outputs never reach the log, even at `trace`, on the
-    /// success path, on bad input, and when a backend fails mid-request.
-    @Test func inputsAndOutputsNeverAppearInTheGatewayLog() async throws {
+    /// success path, on bad input, and when a backend fails mid-request; in both log formats, and
+    /// in JSON every line is one object with a timestamp, a level and a message.
+    @Test(arguments: ["text", "json"])
+    func inputsAndOutputsNeverAppearInTheGatewayLog(format: String) async throws {
         let paths = try ProcessPaths()
         let log = try paths.temporaryFile(named: "gateway.log", contents: "")
         // Distinctive values that cannot occur in a log by accident.
@@ -96,7 +98,8 @@ struct GatewayIntegrationTests {
         let x = (0..<256).map { index in marker + Double(index) * 1e-9 }
         let body = Array(try JSONEncoder().encode(["input": x]))
         var output = [Double]()
-        try await withProcessDeployment(servers: 2, gatewayKeys: "backend_timeout_ms = 5000", gatewayLog: log, gatewayLogLevel: "trace") { deployment in
+        let keys = "backend_timeout_ms = 5000\nlog_format = \"\(format)\""
+        try await withProcessDeployment(servers: 2, gatewayKeys: keys, gatewayLog: log, gatewayLogLevel: "trace") { deployment in
             let answer = try await deployment.infer(body: body)
             #expect(answer.status == 200)
             output = try JSONDecoder().decode(SingleOutput.self, from: Data(answer.body)).output
@@ -107,6 +110,15 @@ struct GatewayIntegrationTests {
         }
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.contains("backend call failed"), "the log was captured at trace level")
+        if format == "json" {
+            let lines = text.split(separator: "\n")
+            #expect(lines.count > 3)
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["timestamp"] is String && object?["level"] is String && object?["message"] is String,
+                        "not a JSON log object: \(line.prefix(120))")
+            }
+        }
         #expect(!text.contains("0.7319173"), "an input value reached the log")
         for y in output.prefix(3) {
             #expect(!text.contains(String(String(y).prefix(9))), "an output value reached the log")

@@ -19,6 +19,7 @@ import TOMLKit
 /// | `[gateway] max_delay_ms` | number | 1 |
 /// | `[gateway] padding_buckets` | array of ints, increasing | `[1, 8, 32, 128]` |
 /// | `[gateway] log_level` | string | `"info"` |
+/// | `[gateway] log_format` | `"text"` or `"json"` | `"text"` |
 /// | `[gateway] server_binary` | path | `eis-server` next to the gateway |
 /// | `[health] interval_ms` | int | 2000 |
 /// | `[health] timeout_ms` | int | 1000 |
@@ -125,6 +126,7 @@ extension GatewayConfiguration {
             }
             batching.paddingBuckets = reader.ints(gateway, "padding_buckets", path: "gateway") ?? batching.paddingBuckets
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
+            logFormat = reader.string(gateway, "log_format", path: "gateway") ?? logFormat
             authTokenEnv = reader.string(gateway, "auth_token_env", path: "gateway")
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }

@@ -17,6 +17,9 @@ extension GatewayConfiguration {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("gateway.log_level: unknown level \"\(logLevel)\"")
         }
+        if !["text", "json"].contains(logFormat) {
+            problems.append("gateway.log_format: must be \"text\" or \"json\", got \"\(logFormat)\"")
+        }
         if let name = authTokenEnv, !Self.isEnvironmentName(name) {
             problems.append("gateway.auth_token_env: \"\(name)\" is not an environment variable name (the token itself never goes in the file)")
         }

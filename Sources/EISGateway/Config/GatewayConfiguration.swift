@@ -27,6 +27,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var batching = BatchingConfiguration()
     /// Log level name. Default `info`.
     public var logLevel: String = "info"
+    /// `text` (swift-log's lines, the default) or `json` (one object per line, for log shippers);
+    /// launched servers log the same way.
+    public var logFormat: String = "text"
     /// Path of the `eis-server` binary used for `launch = true` backends; default: next to
     /// the gateway's own executable.
     public var serverBinary: String?

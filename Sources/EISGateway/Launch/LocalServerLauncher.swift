@@ -40,7 +40,7 @@ public final class LocalServerLauncher: Sendable {
                             executable: binary,
                             arguments: ["--model", model.path, "--name", backend.remoteModel ?? model.name,
                                         "--weight-frac-bits", String(model.weightFractionBits),
-                                        "--listen", "127.0.0.1:0", "--exit-with-parent"],
+                                        "--listen", "127.0.0.1:0", "--exit-with-parent", "--log-format", configuration.logFormat],
                             timeout: timeout)
                     } catch let error as LaunchError {
                         throw LaunchError(message: "cannot launch backend '\(backend.name)': \(error.message); or set gateway.server_binary")
