@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "eis-bench", targets: ["eis-bench"]),
         .library(name: "EISCore", targets: ["EISCore"]),
         .library(name: "EISBackend", targets: ["EISBackend"]),
+        .library(name: "EISModels", targets: ["EISModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -72,6 +73,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
+        // Whole models as plans of linear rounds and local steps (MLPs, BERT encoders); pure, no
+        // networking. Local float work (attention, the reference evaluators) runs on OpenBLAS.
+        .target(name: "EISModels", dependencies: ["EISCore", "COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
         // -Ounchecked like the kernels: it parses hostile input, so its checks must stay.
@@ -178,6 +182,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EISModelsTests", dependencies: ["EISModels", "EISCore", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "KServeV2PluginTests",
