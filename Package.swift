@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "EISCore", targets: ["EISCore"]),
         .library(name: "EISBackend", targets: ["EISBackend"]),
         .library(name: "EISTokenizer", targets: ["EISTokenizer"]),
+        .library(name: "EISModels", targets: ["EISModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -73,6 +74,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
+        // Whole models as plans of linear rounds and local steps (MLPs, BERT encoders); pure, no
+        // networking. Local float work (attention, the reference evaluators) runs on OpenBLAS.
+        .target(name: "EISModels", dependencies: ["EISCore", "COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // BERT WordPiece tokenization with the ids of Hugging Face `tokenizers`; Foundation only.
         .target(name: "EISTokenizer", swiftSettings: strictSettings),
@@ -183,6 +187,7 @@ let package = Package(
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EISLoggingTests", dependencies: ["EISLogging", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "EISTokenizerTests", dependencies: ["EISTokenizer", "EISTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EISModelsTests", dependencies: ["EISModels", "EISCore", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OpenInferenceTests", dependencies: ["OpenInference", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "KServeV2PluginTests",

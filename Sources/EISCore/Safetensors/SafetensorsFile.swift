@@ -27,6 +27,15 @@ public struct SafetensorsFile: Sendable {
     ///
     /// - Throws: `SafetensorsError` naming what is malformed.
     public init(bytes: [UInt8]) throws(SafetensorsError) {
+        try self.init(bytes: bytes, selecting: { _ in true })
+    }
+
+    /// Parses the tensors of a file held in memory whose names `include` accepts; the others are
+    /// neither decoded nor checked (a whole model that carries tensors of other types, e.g. BERT's
+    /// `I64` position ids, when only its float weights are needed).
+    ///
+    /// - Throws: `SafetensorsError` naming what is malformed in the header or a selected tensor.
+    public init(bytes: [UInt8], selecting include: (String) -> Bool) throws(SafetensorsError) {
         guard bytes.count >= 8 else { throw .malformed("file is \(bytes.count) bytes, shorter than its 8-byte header length") }
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
@@ -42,7 +51,7 @@ public struct SafetensorsFile: Sendable {
         }
         let dataLength = bytes.count - dataStart
         var tensors = [String: Tensor]()
-        for (name, entry) in header where name != "__metadata__" {
+        for (name, entry) in header where name != "__metadata__" && include(name) {
             guard let dtype = entry.dtype, let shape = entry.shape, let offsets = entry.data_offsets, offsets.count == 2 else {
                 throw .malformed("tensor '\(name)' lacks dtype, shape or data_offsets")
             }
@@ -66,11 +75,16 @@ public struct SafetensorsFile: Sendable {
 
     /// Reads and parses a file.
     public init(contentsOf path: String) throws(SafetensorsError) {
+        try self.init(contentsOf: path, selecting: { _ in true })
+    }
+
+    /// Reads a file and parses the tensors whose names `include` accepts (see `init(bytes:selecting:)`).
+    public init(contentsOf path: String, selecting include: (String) -> Bool) throws(SafetensorsError) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .unreadable(path: path, reason: "\(error.localizedDescription)")
         }
-        try self.init(bytes: [UInt8](data))
+        try self.init(bytes: [UInt8](data), selecting: include)
     }
 
     private struct HeaderEntry: Decodable {
