@@ -120,6 +120,7 @@ let package = Package(
             name: "EISGateway",
             dependencies: [
                 "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin", "OpenInference",
+                "EISModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

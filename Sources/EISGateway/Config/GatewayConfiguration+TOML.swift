@@ -31,6 +31,7 @@ import TOMLKit
 /// | `[[models]] name` | string | required |
 /// | `[[models]] path` | path (relative to the config file) | required |
 /// | `[[models]] layer` | string | the file's only layer |
+/// | `[[models]] steps` | array of strings | none (one layer) |
 /// | `[[models]] shares` | int ≥ 2 | 2 |
 /// | `[[models]] input_frac_bits` | int | 22 |
 /// | `[[models]] weight_frac_bits` | int | 26 |
@@ -137,6 +138,7 @@ extension GatewayConfiguration {
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
             entry.layer = reader.string(model, "layer", path: path)
+            entry.steps = reader.strings(model, "steps", path: path)
             entry.shares = reader.int(model, "shares", path: path) ?? entry.shares
             entry.inputFractionBits = reader.int(model, "input_frac_bits", path: path) ?? entry.inputFractionBits
             entry.weightFractionBits = reader.int(model, "weight_frac_bits", path: path) ?? entry.weightFractionBits
@@ -220,6 +222,17 @@ private struct TableReader {
         let values = array.compactMap(\.int)
         guard values.count == array.count else {
             problems.append("\(join(path, key)): expected an array of integers")
+            return nil
+        }
+        return values
+    }
+
+    /// An array of strings.
+    mutating func strings(_ table: TOMLTable, _ key: String, path: String) -> [String]? {
+        guard let array = value(table, key, path: path, required: false, type: "an array of strings", { $0.array }) else { return nil }
+        let values = array.compactMap(\.string)
+        guard values.count == array.count else {
+            problems.append("\(join(path, key)): expected an array of strings")
             return nil
         }
         return values

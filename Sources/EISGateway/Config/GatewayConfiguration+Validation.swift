@@ -49,6 +49,16 @@ extension GatewayConfiguration {
             where name.isEmpty || name.utf8.count > 128 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 problems.append("\(path).\(key): must be 1 to 128 characters, none of them control characters")
             }
+            if let steps = model.steps {
+                if model.layer != nil { problems.append("\(path): layer and steps exclude each other (steps names every layer it uses)") }
+                if steps.isEmpty { problems.append("\(path).steps: must name at least one layer") }
+                if model.arithmetic != .ring64 {
+                    problems.append("\(path).steps: a model of steps shares in ring64 only (each hidden layer is a fresh exact round)")
+                }
+                for (backendIndex, backend) in model.backends.enumerated() where backend.remoteLayer != nil {
+                    problems.append("\(path).backends[\(backendIndex)].remote_layer: applies to one-layer models only; with steps, backends serve the layers under their own names")
+                }
+            }
             if !(model.coverTrafficRPS >= 0 && model.coverTrafficRPS <= 1000) {
                 problems.append("\(path).cover_traffic_rps: must be in 0...1000")
             }

@@ -52,6 +52,10 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var path: String
     /// Layer to serve; may be omitted when the file has exactly one.
     public var layer: String?
+    /// A sequential network instead of one layer: layer names from the file (each one share
+    /// round) and local operations (`relu`, `gelu`, `tanh`, `sigmoid`, `softmax`,
+    /// `l2_normalize`), in order, e.g. `["fc1", "relu", "fc2", "softmax"]`. Excludes `layer`.
+    public var steps: [String]?
     /// Number of shares `k` per input (default 2, at least 2).
     public var shares: Int = 2
     /// Input fractional bits `fx` (default 22).

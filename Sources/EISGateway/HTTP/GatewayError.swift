@@ -105,6 +105,10 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     static func clientClosedRequest(_ message: String) -> Self {
         Self(status: .init(code: 499, reasonPhrase: "Client Closed Request"), code: "client_closed_request", message: message)
     }
+    /// 500: a hidden layer's input left the exact fixed-point range (the model's settings, not the client's input).
+    static func fixedPointOverflow(_ message: String) -> Self { Self(status: .internalServerError, code: "fixed_point_overflow", message: message) }
+    /// 500: the gateway broke one of its own rules (a bug); the message says which.
+    static func internalError(_ message: String) -> Self { Self(status: .internalServerError, code: "internal_error", message: message) }
     /// 504: the request's deadline passed.
     static func deadlineExceeded(_ message: String) -> Self { Self(status: .gatewayTimeout, code: "deadline_exceeded", message: message) }
 }

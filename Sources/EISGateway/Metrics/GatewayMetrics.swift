@@ -59,6 +59,11 @@ public struct GatewayMetrics: Sendable {
         counter("eis_failovers_total", [("model", model), ("reason", reason)]).increment()
     }
 
+    /// A hidden layer's input that left the exact fixed-point range: the gateway's error, never the client's.
+    func recordFixedPointOverflow(model: String, layer: String) {
+        counter("eis_fixed_point_overflows_total", [("model", model), ("layer", layer)]).increment()
+    }
+
     /// One hedge: a share sent to a spare because its backend ran past its p95.
     func recordHedge(model: String) {
         counter("eis_hedges_total", [("model", model)]).increment()

@@ -1,4 +1,5 @@
 public import EISCore
+public import EISModels
 
 /// The gateway's own copy of a model: its linear layers, each one share round (docs/ARCHITECTURE.md,
 /// "The round"), and how its inputs are shared.
@@ -7,6 +8,9 @@ public struct GatewayModel: Sendable {
     public let name: String
     /// The linear layers, in the order a request runs them; each is one share round.
     public let layers: [SharedLayer]
+    /// For a model of `steps`: the whole network, its linear steps outsourced as rounds and its
+    /// local steps run on the gateway. Nil for a one-layer model, which is its single round.
+    public let plan: ModelPlan?
     /// Number of shares per input.
     public let shares: Int
     /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
@@ -14,21 +18,27 @@ public struct GatewayModel: Sendable {
     /// Float masks are uniform in `[−floatMaskRange, floatMaskRange]` (float arithmetics only).
     public let floatMaskRange: Double
 
-    /// Input width of a request row: the first layer's.
-    public var inputs: Int { layers[0].inputs }
-    /// Output width of an answer row: the last layer's.
-    public var outputs: Int { layers[layers.count - 1].outputs }
+    /// Input width of a request row.
+    public var inputs: Int {
+        if case .features(let width)? = plan?.input { return width }
+        return layers[0].inputs
+    }
+    /// Output width of an answer row.
+    public var outputs: Int { plan?.outputWidth ?? layers[layers.count - 1].outputs }
     /// The layer names, in order: what every backend of the model must serve.
     public var layerNames: [String] { layers.map(\.name) }
 
-    /// A model of the given layers, in the order a request runs them.
+    /// A model of the given layers, run as a chain of rounds with no local steps between them
+    /// (or as `plan` says, when given).
     ///
-    /// - Precondition: at least one layer; each layer's input width is the previous one's output width.
-    public init(name: String, layers: [SharedLayer], shares: Int, arithmetic: Arithmetic = .ring64, floatMaskRange: Double = 0) {
+    /// - Precondition: at least one layer; without a plan, each layer's input width is the
+    ///   previous one's output width; with one, `layers` are the plan's linear layers.
+    public init(name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64, floatMaskRange: Double = 0) {
         precondition(!layers.isEmpty, "a model has at least one layer")
-        precondition(zip(layers, layers.dropFirst()).allSatisfy { $0.outputs == $1.inputs }, "consecutive layers must fit")
+        precondition(plan != nil || zip(layers, layers.dropFirst()).allSatisfy { $0.outputs == $1.inputs }, "consecutive layers must fit")
         self.name = name
         self.layers = layers
+        self.plan = plan
         self.shares = shares
         self.arithmetic = arithmetic
         self.floatMaskRange = floatMaskRange
@@ -44,6 +54,29 @@ public struct GatewayModel: Sendable {
         } catch {
             throw ModelLoadError(model: configuration.name, message: error.description)
         }
+        self.name = configuration.name
+        self.shares = configuration.shares
+        self.arithmetic = configuration.arithmetic
+        self.floatMaskRange = configuration.floatMaskRange ?? 0
+        if let steps = configuration.steps {
+            let plan: ModelPlan
+            do {
+                plan = try ModelPlan.sequential(name: configuration.name, steps: steps, layers: fileLayers)
+            } catch {
+                throw ModelLoadError(model: configuration.name, message: "steps: \(error.description)")
+            }
+            do {
+                layers = try plan.linearLayerNames.map { name throws(FixedPointError) in
+                    try SharedLayer(plan.layers[name]!, inputFractionBits: configuration.inputFractionBits,
+                                    weightFractionBits: configuration.weightFractionBits)
+                }
+            } catch {
+                throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
+            }
+            self.plan = plan
+            return
+        }
+        self.plan = nil
         let layer: LinearLayer
         if let wanted = configuration.layer {
             guard let found = fileLayers[wanted] else {
@@ -64,10 +97,6 @@ public struct GatewayModel: Sendable {
         } catch {
             throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
         }
-        self.name = configuration.name
-        self.shares = configuration.shares
-        self.arithmetic = configuration.arithmetic
-        self.floatMaskRange = configuration.floatMaskRange ?? 0
     }
 }
 

@@ -1,5 +1,6 @@
 import EISBackend
 import EISCore
+import EISModels
 import Logging
 
 /// The path of one inference through a model: check and encode the input, pad it to a bucket,
@@ -56,24 +57,45 @@ struct InferencePipeline: Sendable {
         let padded = padding.pad(secret, layer: model.layers[0], using: &random)
         metrics.recordBatch(model: model.name, rows: secret.rows, paddingRows: padded.rows - secret.rows)
         activity.recordRealBatch()
-        return try await round(0).run(padded, realRows: secret.rows, deadline: deadline)
+        return try await run(padded, realRows: secret.rows, deadline: deadline)
+    }
+
+    /// Runs padded rows through the model: its one round, or its plan (rounds and local steps).
+    private func run(_ padded: ShareMatrix, realRows: Int, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
+        guard let plan = model.plan else { return try await round(0).run(padded, realRows: realRows, deadline: deadline) }
+        guard case .real(let rows) = padded else { preconditionFailure("a plan model's rows are prepared as reals") }
+        let output: Matrix<Double>
+        do {
+            output = try await PlanRunner(plan: plan).run(
+                .features(rows), evaluator: RoundEvaluator(pipeline: self, realRows: realRows, deadline: deadline))
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .internalError("model '\(model.name)': \(error)")
+        }
+        return (0..<realRows).map { Array(output.row($0)) }
     }
 
     /// Sends one batch of dummy rows only (the smallest bucket), through the same path as real
     /// batches: placement, failover, the same backends and metrics for their calls.
     func sendCover(deadline: ContinuousClock.Instant) async throws(GatewayError) {
         var random = SecureRandom()
-        let empty: ShareMatrix = model.arithmetic == .ring64
+        let empty: ShareMatrix = model.arithmetic == .ring64 && model.plan == nil
             ? .ring(Matrix(rows: 0, columns: model.inputs, elements: []))
             : .real(Matrix(rows: 0, columns: model.inputs, elements: []))
         metrics.recordCoverBatch(model: model.name)
-        _ = try await round(0).run(padding.pad(empty, layer: model.layers[0], using: &random), realRows: 0, deadline: deadline)
+        _ = try await run(padding.pad(empty, layer: model.layers[0], using: &random), realRows: 0, deadline: deadline)
     }
 
     /// Checks the rows and brings them into the first round's arithmetic: fixed point for the
-    /// ring, unchanged reals for float sharing.
+    /// ring, unchanged reals for float sharing and for a plan (whose rounds encode their own
+    /// inputs; a plan that starts with a round has its input proven exact here, as a 400).
     func prepare(_ rows: [[Double]]) throws(GatewayError) -> ShareMatrix {
-        guard model.arithmetic != .ring64 else { return .ring(try encode(rows)) }
+        if let plan = model.plan {
+            if case .linear? = plan.steps.first?.operation { _ = try encode(rows) }
+        } else if model.arithmetic == .ring64 {
+            return .ring(try encode(rows))
+        }
         let width = model.inputs
         let limit = model.layers[0].inputCodec.limit
         var elements = [Double]()

@@ -18,11 +18,13 @@ struct ShareRound: Sendable {
 
     /// Shares `secret` (rows already padded), sends it, and recombines the first `realRows` rows.
     ///
-    /// - Parameter secret: `[rows, layer.inputs]`, encoded for the model's arithmetic (`encode`
-    ///   for ring64) and proven exact.
-    /// - Returns: `realRows` output rows of `layer.outputs` values, bias added.
+    /// - Parameters:
+    ///   - secret: `[rows, layer.inputs]`, encoded for the model's arithmetic (`encode` for
+    ///     ring64) and proven exact.
+    ///   - addingBias: whether the answer includes the bias (false when a model plan adds it).
+    /// - Returns: `realRows` output rows of `layer.outputs` values.
     /// - Throws: `GatewayError` (503 without enough backends, 504 at the deadline).
-    func run(_ secret: ShareMatrix, realRows: Int, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
+    func run(_ secret: ShareMatrix, realRows: Int, addingBias: Bool = true, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
@@ -39,7 +41,7 @@ struct ShareRound: Sendable {
             }
             switch await fanOut.send(batches, outputs: layer.outputs, deadline: deadline, failedBackends: &failedBackends) {
             case .success(let answers):
-                return recombine(answers, rows: realRows)
+                return recombine(answers, rows: realRows, addingBias: addingBias)
             case .failure(let error):
                 lastError = error
             }
@@ -94,13 +96,14 @@ struct ShareRound: Sendable {
     }
 
     /// Sums the partial products of the first `rows` rows, decodes them and adds the bias,
-    /// which counts exactly once: added here, less once for every answering backend that added
-    /// it itself. Rows after `rows` are padding: they are never summed or decoded.
-    private func recombine(_ answers: [FanOut.Partial], rows: Int) -> [[Double]] {
+    /// which counts exactly once (or not at all without `addingBias`): added here, less once
+    /// for every answering backend that added it itself. Rows after `rows` are padding: they are
+    /// never summed or decoded.
+    private func recombine(_ answers: [FanOut.Partial], rows: Int, addingBias: Bool) -> [[Double]] {
         let outputs = layer.outputs
         let bias = layer.layer.bias
         let sum: [Double]
-        var biasCount = 1.0
+        var biasCount = addingBias ? 1.0 : 0.0
         switch model.arithmetic {
         case .ring64:
             let parts = answers.map { answer -> [Int64] in
