@@ -53,8 +53,9 @@ struct EISBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-batch"), help: "max_batch of the batching gateway (default: the gateway's).")
     var maxBatch: Int?
 
-    @Flag(help: "Print one JSON object per scenario and level instead of the table.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
+    /// `--json`: one JSON object per scenario and level instead of the table.
+    var json: Bool { output.json }
 
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
