@@ -330,8 +330,9 @@ static int multiply_i32_avx2(const int64_t *x, size_t rows, size_t width, const 
 
 int eis_ring_avx2_available(void) {
 #ifdef EIS_HAVE_X86
-    // Checks the CPUID bit and that the OS saves the ymm registers (XCR0).
-    __builtin_cpu_init();
+    // Checks the CPUID bit and that the OS saves the ymm registers (XCR0). The runtime fills the CPU
+    // model in a constructor before main, so no __builtin_cpu_init() (which would rewrite it while
+    // other threads read it).
     return __builtin_cpu_supports("avx2") ? 1 : 0;
 #else
     return 0;
