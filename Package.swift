@@ -67,7 +67,11 @@ let package = Package(
         ),
 
         // MARK: Libraries
-        .target(name: "EISCore", dependencies: ["COpenSSL"], swiftSettings: kernelSettings + fuzzedSettings),
+        // The ring kernel in C: its AVX2 path is chosen at run time, per function, which Swift cannot
+        // express (Sources/CEISKernels/RingKernel.c). Optimised in every configuration, so debug builds,
+        // their tests and CI's debug smoke runs do not crawl.
+        .target(name: "CEISKernels", path: "Sources/CEISKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "EISCore", dependencies: ["COpenSSL", "CEISKernels"], swiftSettings: kernelSettings + fuzzedSettings),
         .target(
             name: "CurlTransport",
             dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
@@ -161,6 +165,8 @@ let package = Package(
             name: "eis-bench",
             dependencies: [
                 "EISCore", "CurlTransport", "EISGateway",
+                // `eis-bench kernel`: the server's kernel runner against float32 OpenBLAS.
+                "EISServer", "COpenBLAS",
                 // The same safetensors writer the tests use, for --layer's generated model.
                 "EISTestSupport",
                 // The benchmark starts these as processes, so building it builds them.

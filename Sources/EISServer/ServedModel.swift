@@ -38,8 +38,8 @@ public struct ServedModel: Sendable {
         ModelDescription(name: name, layers: layers.values.sorted { $0.name < $1.name }.map { layer in
             ModelDescription.Layer(
                 name: layer.name,
-                inputs: layer.weights.matrix.columns,
-                outputs: layer.weights.matrix.rows,
+                inputs: layer.weights.inputs,
+                outputs: layer.weights.outputs,
                 weightFractionBits: layer.weights.fractionBits,
                 arithmetics: [Arithmetic.ring64.description],
                 sha256: layer.weights.digest

@@ -24,7 +24,7 @@ public struct ShareServer: Sendable {
     public let model: ServedModel
     /// Metrics rendered at `/metrics`.
     public let metrics: ServerMetrics
-    private let kernels = KernelRunner()
+    private let kernels: KernelRunner
     private let logger: Logger
     /// The loaded TLS settings when `configuration.tls` is set.
     private let tlsConfiguration: TLSConfiguration?
@@ -37,6 +37,7 @@ public struct ShareServer: Sendable {
         self.model = model
         self.metrics = metrics
         self.logger = logger
+        self.kernels = KernelRunner(threads: max(1, configuration.kernelThreads))
         self.tlsConfiguration = try configuration.tls?.makeTLSConfiguration()
     }
 
@@ -129,11 +130,11 @@ public struct ShareServer: Sendable {
                 throw ServerError(status: .notFound, code: "unknown_layer",
                                   message: "model '\(model.name)' has no layer '\(shareRequest.layer)'")
             }
-            guard shareRequest.shares.columns == layer.weights.matrix.columns else {
+            guard shareRequest.shares.columns == layer.weights.inputs else {
                 throw ServerError(status: .badRequest, code: "wrong_width",
-                                  message: "layer '\(layer.name)' takes \(layer.weights.matrix.columns) columns, got \(shareRequest.shares.columns)")
+                                  message: "layer '\(layer.name)' takes \(layer.weights.inputs) columns, got \(shareRequest.shares.columns)")
             }
-            let partials = await kernels.multiply(shareRequest.shares, by: layer.weights)
+            let partials = await kernels.multiply(shareRequest.shares, by: layer.weights.packed)
             let bytes = ShareResponse(arithmetic: shareRequest.arithmetic, partials: partials).encoded()
             metrics.recordRequest(model: modelLabel, code: 200, rows: rows, duration: .now - start)
             return Response(status: .ok, headers: [.contentType: ShareProtocol.contentType],

@@ -1,4 +1,5 @@
 public import EISCore
+import Foundation
 
 /// Settings of one `eis-server` process.
 public struct ShareServerConfiguration: Sendable {
@@ -18,6 +19,9 @@ public struct ShareServerConfiguration: Sendable {
     public var limits: ShareLimits
     /// HTTPS settings; nil serves plain HTTP (the default, for loopback demos only).
     public var tls: ShareServerTLS?
+    /// The most threads one share product uses (default: every core). Products too small to
+    /// gain from more threads use fewer (`KernelRunner.workPerThread`).
+    public var kernelThreads: Int
 
     /// Creates a configuration with documented defaults.
     public init(
@@ -28,7 +32,8 @@ public struct ShareServerConfiguration: Sendable {
         weightFractionBits: Int = Defaults.weightFractionBits,
         maxBodyBytes: Int = 64 << 20,
         limits: ShareLimits = ShareLimits(),
-        tls: ShareServerTLS? = nil
+        tls: ShareServerTLS? = nil,
+        kernelThreads: Int = ShareServerConfiguration.defaultKernelThreads
     ) {
         self.modelPath = modelPath
         self.modelName = modelName ?? Self.defaultName(forModelAt: modelPath)
@@ -38,7 +43,11 @@ public struct ShareServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.limits = limits
         self.tls = tls
+        self.kernelThreads = kernelThreads
     }
+
+    /// The number of cores this process may run on.
+    public static var defaultKernelThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     /// The file name without directory and extension: `models/demo.safetensors` → `demo`.
     public static func defaultName(forModelAt path: String) -> String {

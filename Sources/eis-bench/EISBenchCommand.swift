@@ -24,7 +24,9 @@ struct EISBenchCommand: AsyncParsableCommand {
             its backend leg alone, with both servers busy on this machine
             Both gateways pad with the default buckets. --layer 1024x1024 measures a random layer of that \
             shape instead of the demo model. Run it in release mode: swift run -c release eis-bench
-            """
+            """,
+        // `eis-bench kernel` times the share server's kernel alone; without a subcommand the gateway scenarios run.
+        subcommands: [KernelBenchCommand.self]
     )
 
     @Option(help: "Comma-separated concurrency levels.")
@@ -51,8 +53,9 @@ struct EISBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-batch"), help: "max_batch of the batching gateway (default: the gateway's).")
     var maxBatch: Int?
 
-    @Flag(help: "Print one JSON object per scenario and level instead of the table.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
+    /// `--json`: one JSON object per scenario and level instead of the table.
+    var json: Bool { output.json }
 
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -26,6 +26,9 @@ struct EISServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("weight-frac-bits"), help: "Fractional bits fw of the encoded weights.")
     var weightFractionBits: Int = Defaults.weightFractionBits
 
+    @Option(help: "The most threads one share product uses (default: every core). Small products use one.")
+    var threads: Int = ShareServerConfiguration.defaultKernelThreads
+
     @Flag(name: .customLong("exit-with-parent"), help: "Exit when the launching process dies (used by eis-gateway for local backends).")
     var exitWithParent = false
 
@@ -46,6 +49,7 @@ struct EISServerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...62).contains(weightFractionBits) else { throw ValidationError("--weight-frac-bits must be in 0...62") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard Self.parse(listen: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
@@ -70,7 +74,8 @@ struct EISServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "eis-server")
         guard let (host, port) = Self.parse(listen: listen) else { throw ValidationError("bad --listen") }
         let configuration = ShareServerConfiguration(
-            modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits, tls: tls)
+            modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits, tls: tls,
+            kernelThreads: threads)
         let server: ShareServer
         do {
             server = try ShareServer(configuration: configuration, logger: logger)

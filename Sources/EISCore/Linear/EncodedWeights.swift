@@ -1,8 +1,8 @@
 /// A layer's weights encoded into Z/2^64 (`W_enc = round(W · 2^fw)`), with their digest and the
 /// numbers needed to prove a product cannot wrap.
 public struct EncodedWeights: Sendable {
-    /// `W_enc`, shape `[out, in]`.
-    public let matrix: Matrix<Int64>
+    /// `W_enc`, shape `[out, in]`, stored as Int32 when every element fits (checked per layer).
+    public let packed: RingWeights
     /// Fractional bits `fw` used for the weights.
     public let fractionBits: Int
     /// SHA-256 (hex) of `W_enc` as little-endian `Int64`, row-major: the identity that servers
@@ -19,7 +19,7 @@ public struct EncodedWeights: Sendable {
     public init(_ weight: Matrix<Double>, fractionBits: Int) throws(FixedPointError) {
         let codec = FixedPointCodec(fractionBits: fractionBits)
         let encoded = try codec.encode(weight.elements)
-        self.matrix = Matrix(rows: weight.rows, columns: weight.columns, elements: encoded)
+        self.packed = RingWeights(Matrix(rows: weight.rows, columns: weight.columns, elements: encoded))
         self.fractionBits = fractionBits
         var rowMax = 0.0, absMax = 0.0
         for r in 0..<weight.rows {
@@ -35,9 +35,20 @@ public struct EncodedWeights: Sendable {
         // more than covers it, so the bound stays a bound.
         self.maxRowL1 = rowMax * (1 + 1e-9)
         self.maxAbs = absMax
+        // Always of the Int64 encoding, however the weights are stored, so servers that store them
+        // differently still advertise the same identity.
         var littleEndian = encoded.map(\.littleEndian)
         self.digest = littleEndian.withUnsafeMutableBytes { SHA256Digest.hex(of: UnsafeRawBufferPointer($0)) }
     }
+
+    /// `W_enc` as Int64, shape `[out, in]`: a widened copy for references and tests (kernels read `packed`).
+    public var matrix: Matrix<Int64> { packed.matrix }
+
+    /// Input width (columns of `W_enc`).
+    public var inputs: Int { packed.columns }
+
+    /// Output width (rows of `W_enc`).
+    public var outputs: Int { packed.rows }
 
     /// An upper bound on `|Σ_j W_enc[i][j] · x_enc[j]|` over all rows `i`, as a Double.
     ///

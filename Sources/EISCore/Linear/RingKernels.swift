@@ -1,10 +1,47 @@
+internal import CEISKernels
+
 /// Matrix kernels over Z/2^64 (wrapping `Int64` arithmetic).
+///
+/// The work is done by the C target `CEISKernels` (Sources/CEISKernels/RingKernel.c): register-
+/// and cache-blocked, with an AVX2 path for Int32 weights chosen at run time and a portable path
+/// for every other CPU and for Int64 weights. Every path computes the same exact result.
 public enum RingKernels {
+    /// The instruction path of the Int32-weight kernel.
+    public enum Path: Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// Plain C, any CPU.
+        case portable
+        /// x86-64 AVX2: two 32×32→64-bit multiplies per 64-bit multiply-add.
+        case avx2
+
+        /// The fastest path this CPU runs.
+        public static var best: Path { eis_ring_best_path() == EIS_RING_PATH_AVX2 ? .avx2 : .portable }
+
+        /// The paths this CPU runs (tests run each).
+        public static var available: [Path] { allCases.filter(\.isAvailable) }
+
+        /// Whether this CPU runs the path.
+        public var isAvailable: Bool {
+            switch self {
+            case .portable: true
+            case .avx2: eis_ring_avx2_available() != 0
+            }
+        }
+
+        /// `portable` or `avx2`.
+        public var description: String {
+            switch self {
+            case .portable: "portable"
+            case .avx2: "avx2"
+            }
+        }
+
+        fileprivate var c: eis_ring_path { self == .avx2 ? EIS_RING_PATH_AVX2 : EIS_RING_PATH_PORTABLE }
+    }
+
     /// Computes `Y = X · Wᵀ` modulo 2^64: each row of `shares` times the weight matrix.
     ///
-    /// The loop nest keeps one weight row hot in cache while it meets every batch row, so a batch
-    /// costs one pass over W; the inner dot product runs on four independent SIMD accumulators
-    /// over contiguous memory so the compiler can vectorise it.
+    /// Packs `weights` on every call; a caller that multiplies by one matrix repeatedly should keep
+    /// a `RingWeights` and use the overload that takes it.
     ///
     /// - Parameters:
     ///   - weights: `W_enc`, shape `[out, in]` (PyTorch `nn.Linear` layout).
@@ -14,48 +51,60 @@ public enum RingKernels {
     public static func multiply(_ shares: Matrix<Int64>, byTransposeOf weights: Matrix<Int64>) -> Matrix<Int64> {
         precondition(shares.columns == weights.columns,
                      "share width \(shares.columns) does not match weight width \(weights.columns)")
-        let rows = shares.rows, outputs = weights.rows, width = weights.columns
-        var result = [Int64](repeating: 0, count: rows * outputs)
-        weights.elements.withUnsafeBufferPointer { w in
-            shares.elements.withUnsafeBufferPointer { x in
-                result.withUnsafeMutableBufferPointer { y in
-                    for o in 0..<outputs {
-                        let wRow = UnsafeBufferPointer(rebasing: w[(o * width)..<((o + 1) * width)])
-                        for r in 0..<rows {
-                            let xRow = UnsafeBufferPointer(rebasing: x[(r * width)..<((r + 1) * width)])
-                            y[r * outputs + o] = wrappingDot(wRow, xRow)
-                        }
-                    }
+        return multiply(shares, byTransposeOf: RingWeights(weights))
+    }
+
+    /// Computes `Y = X · Wᵀ` modulo 2^64 on one thread.
+    ///
+    /// - Parameter path: the instruction path for Int32 weights (clamped to what the CPU runs);
+    ///   Int64 weights always take the portable path.
+    /// - Precondition: `shares.columns == weights.columns`.
+    /// - Returns: shape `[rows, out]`.
+    public static func multiply(_ shares: Matrix<Int64>, byTransposeOf weights: RingWeights, path: Path = .best) -> Matrix<Int64> {
+        precondition(shares.columns == weights.columns,
+                     "share width \(shares.columns) does not match weight width \(weights.columns)")
+        let result = [Int64](unsafeUninitializedCapacity: shares.rows * weights.rows) { buffer, count in
+            multiply(shares, byTransposeOf: weights, outputs: 0..<weights.rows, into: buffer, path: path)
+            count = shares.rows * weights.rows
+        }
+        return Matrix(rows: shares.rows, columns: weights.rows, elements: result)
+    }
+
+    /// Computes the columns `outputs` of `Y = X · Wᵀ` modulo 2^64 into `result`, leaving its other
+    /// columns untouched.
+    ///
+    /// Calls on disjoint output ranges of one result may run concurrently (`KernelRunner` in the
+    /// share server splits large products this way).
+    ///
+    /// - Parameters:
+    ///   - result: `Y`, `shares.rows × weights.rows` elements, row-major.
+    ///   - path: the instruction path for Int32 weights (clamped to what the CPU runs).
+    /// - Precondition: `shares.columns == weights.columns`, `outputs` lies within `0..<weights.rows`,
+    ///   and `result.count == shares.rows × weights.rows`.
+    public static func multiply(
+        _ shares: Matrix<Int64>, byTransposeOf weights: RingWeights, outputs: Range<Int>,
+        into result: UnsafeMutableBufferPointer<Int64>, path: Path = .best
+    ) {
+        precondition(shares.columns == weights.columns,
+                     "share width \(shares.columns) does not match weight width \(weights.columns)")
+        precondition(outputs.lowerBound >= 0 && outputs.upperBound <= weights.rows,
+                     "outputs \(outputs) outside 0..<\(weights.rows)")
+        precondition(result.count == shares.rows * weights.rows,
+                     "result holds \(result.count) elements, not \(shares.rows)×\(weights.rows)")
+        guard !outputs.isEmpty, shares.rows > 0, let y = result.baseAddress else { return }
+        shares.elements.withUnsafeBufferPointer { x in
+            switch weights.storage {
+            case .int32(let w):
+                w.withUnsafeBufferPointer { w in
+                    eis_ring_multiply_i32(x.baseAddress, shares.rows, shares.columns, w.baseAddress,
+                                          outputs.lowerBound, outputs.upperBound, y, weights.rows, path.c)
+                }
+            case .int64(let w):
+                w.withUnsafeBufferPointer { w in
+                    eis_ring_multiply_i64(x.baseAddress, shares.rows, shares.columns, w.baseAddress,
+                                          outputs.lowerBound, outputs.upperBound, y, weights.rows)
                 }
             }
         }
-        return Matrix(rows: rows, columns: outputs, elements: result)
-    }
-
-    /// Σ a[i]·b[i] modulo 2^64.
-    @inline(__always)
-    static func wrappingDot(_ a: UnsafeBufferPointer<Int64>, _ b: UnsafeBufferPointer<Int64>) -> Int64 {
-        let count = a.count
-        var acc0 = SIMD4<Int64>(), acc1 = SIMD4<Int64>()
-        var i = 0
-        if let pa = a.baseAddress, let pb = b.baseAddress {
-            let rawA = UnsafeRawPointer(pa), rawB = UnsafeRawPointer(pb)
-            while i + 8 <= count {
-                let a0 = rawA.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Int64>.self)
-                let b0 = rawB.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Int64>.self)
-                let a1 = rawA.loadUnaligned(fromByteOffset: (i + 4) * 8, as: SIMD4<Int64>.self)
-                let b1 = rawB.loadUnaligned(fromByteOffset: (i + 4) * 8, as: SIMD4<Int64>.self)
-                acc0 &+= a0 &* b0
-                acc1 &+= a1 &* b1
-                i += 8
-            }
-        }
-        let lanes = acc0 &+ acc1
-        var sum = lanes[0] &+ lanes[1] &+ lanes[2] &+ lanes[3]
-        while i < count {
-            sum = sum &+ a[i] &* b[i]
-            i += 1
-        }
-        return sum
     }
 }
