@@ -16,6 +16,14 @@ let kernelSettings: [SwiftSetting] = strictSettings + [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))
 ]
 
+/// The core and the model math are optimised in debug builds too: the test suite runs a real
+/// six-layer encoder (encoding, range proofs, local float steps), which unoptimised Swift makes
+/// minutes long and which would starve the timing-sensitive tests running beside it. Overflow
+/// and bounds checks stay on (`-O`, not `-Ounchecked`).
+let modelMathSettings: [SwiftSetting] = kernelSettings + [
+    .unsafeFlags(["-O"], .when(configuration: .debug))
+]
+
 /// `EIS_LIBFUZZER=1 swift build --scratch-path .build-fuzz --product eis-fuzz` builds the fuzz
 /// targets with libFuzzer and AddressSanitizer (Tests/Fuzz/README.md). Only the modules that
 /// decode untrusted bytes are instrumented; an ordinary build is unaffected.
@@ -71,7 +79,7 @@ let package = Package(
         // express (Sources/CEISKernels/RingKernel.c). Optimised in every configuration, so debug builds,
         // their tests and CI's debug smoke runs do not crawl.
         .target(name: "CEISKernels", path: "Sources/CEISKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "EISCore", dependencies: ["COpenSSL", "CEISKernels"], swiftSettings: kernelSettings + fuzzedSettings),
+        .target(name: "EISCore", dependencies: ["COpenSSL", "CEISKernels"], swiftSettings: modelMathSettings + fuzzedSettings),
         .target(
             name: "CurlTransport",
             dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
@@ -80,7 +88,7 @@ let package = Package(
         .target(name: "EISBackend", dependencies: ["EISCore", "CurlTransport"], swiftSettings: strictSettings),
         // Whole models as plans of linear rounds and local steps (MLPs, BERT encoders); pure, no
         // networking. Local float work (attention, the reference evaluators) runs on OpenBLAS.
-        .target(name: "EISModels", dependencies: ["EISCore", "COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "EISModels", dependencies: ["EISCore", "COpenBLAS"], swiftSettings: modelMathSettings),
         .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // BERT WordPiece tokenization with the ids of Hugging Face `tokenizers`; Foundation only.
         .target(name: "EISTokenizer", swiftSettings: strictSettings),

@@ -13,6 +13,12 @@ enum BLAS {
         var cblas: CBLAS_TRANSPOSE { self == .plain ? CblasNoTrans : CblasTrans }
     }
 
+    /// OpenBLAS multiplies on one thread here. The gateway's products are small (one attention
+    /// head of one request) and its concurrency comes from requests; OpenBLAS's own threads would
+    /// spin (`sched_yield`) against them on a small machine: the MiniLM tests took twice as long
+    /// with them. Set once, before the first product.
+    private static let oneThread: Void = { openblas_set_num_threads(1) }()
+
     /// Double-precision GEMM; `a`, `b`, `c` point at the first element of each (sub-)matrix.
     ///
     /// - Precondition: every dimension and leading dimension fits in 32 bits (OpenBLAS's `blasint`).
@@ -21,6 +27,7 @@ enum BLAS {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        _ = oneThread
         cblas_dgemm(CblasRowMajor, opA.cblas, opB.cblas, blasInt(m), blasInt(n), blasInt(k), alpha,
                     a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
     }
@@ -31,6 +38,7 @@ enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        _ = oneThread
         cblas_sgemm(CblasRowMajor, opA.cblas, opB.cblas, blasInt(m), blasInt(n), blasInt(k), alpha,
                     a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
     }
