@@ -232,17 +232,18 @@ extension Gateway {
 
     /// Float sharing is a deliberate downgrade: say so loudly, with what it costs.
     static func warnAboutFloatSharing(_ model: GatewayModel, logger: Logger) {
-        let range = model.floatMaskRange
-        let roundoff = model.arithmetic == .float32 ? 0x1p-24 : 0x1p-53
+        guard let grid = model.floatMaskGrid else { return }
         // Inputs of magnitude up to 1 are the common case (normalised features); the README's
         // table gives other ranges.
         let errorBound = FloatMasking.reconstructionErrorBound(
-            rowL1: model.weights.maxRowL1 / Double(sign: .plus, exponent: model.weights.fractionBits, significand: 1), inputs: model.layer.inputs, shares: model.shares,
-            range: range, maxInput: 1, unitRoundoff: roundoff)
-        let perUnitL1 = FloatMasking.advantageBound(l1Distance: 1, range: range)
+            rowL1: model.weights.maxRowL1 / Double(sign: .plus, exponent: model.weights.fractionBits, significand: 1),
+            inputs: model.layer.inputs, grid: grid, maxInput: min(1, grid.inputLimit))
+        let perUnitL1 = grid.advantageBound(l1Distance: 1)
+        let range = grid.inputLimit
         logger.warning("FLOAT SHARING: each backend sees the input plus bounded noise, not a uniform share. Use it only for float-only backends you accept this for.", metadata: [
             "model": "\(model.name)", "arithmetic": "\(model.arithmetic)", "float_mask_range": "\(range)",
             "advantage_bound_per_unit_l1_distance": "\(perUnitL1)",
+            "grid_spacing": "\(grid.spacing)",
             "error_bound_for_inputs_within_1": "\(errorBound)",
         ])
     }

@@ -157,7 +157,7 @@ struct KServeV2IntegrationTests {
         let rowL1 = (0..<layer.outputs).map { o in (0..<layer.inputs).reduce(0.0) { $0 + abs(layer.weight[o, $1]) } }.max() ?? 0
         let maxBias = layer.bias?.map(abs).max() ?? 0
         let bound = FloatMasking.reconstructionErrorBound(
-            rowL1: rowL1, inputs: layer.inputs, shares: 2, range: Self.maskRange, maxInput: 1, unitRoundoff: 0x1p-24)
+            rowL1: rowL1, inputs: layer.inputs, grid: FloatMaskGrid(range: Self.maskRange, shares: 2, arithmetic: .float32), maxInput: 1)
         let maxShare = Self.maskRange + 1
         return bound + Double(biasAddingBackends) * 0x1p-24 * (rowL1 * maxShare + maxBias) * 1.01
     }

@@ -54,7 +54,13 @@ extension GatewayConfiguration {
                     problems.append("\(path).arithmetic: \(model.arithmetic) sharing leaks information about inputs; set allow_float_sharing = true to accept that (README, \"Float backends\")")
                 }
                 if let range = model.floatMaskRange {
-                    if !(range > 0 && range.isFinite) { problems.append("\(path).float_mask_range: must be a positive number") }
+                    // Positive; below 2^-20 the grid's spacing is absurdly fine, and above 2^50 a
+                    // float32 grid could not even hold an input of 1.
+                    if !(range > 0 && range.isFinite) {
+                        problems.append("\(path).float_mask_range: must be a positive number")
+                    } else if !(range >= 0x1p-20 && range <= 0x1p50) {
+                        problems.append("\(path).float_mask_range: must be between 2^-20 and 2^50")
+                    }
                 } else {
                     problems.append("\(path).float_mask_range: required for \(model.arithmetic) sharing (it sets the leakage and the error)")
                 }

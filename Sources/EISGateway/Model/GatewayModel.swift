@@ -17,8 +17,8 @@ public struct GatewayModel: Sendable {
     public let shares: Int
     /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
     public let arithmetic: Arithmetic
-    /// Float masks are uniform in `[−floatMaskRange, floatMaskRange]` (float arithmetics only).
-    public let floatMaskRange: Double
+    /// The grid float masks, inputs and shares live on (float arithmetics only; nil for ring64).
+    public let floatMaskGrid: FloatMaskGrid?
 
     /// Loads the model file named in `configuration`.
     ///
@@ -55,7 +55,11 @@ public struct GatewayModel: Sendable {
         self.outputCodec = FixedPointCodec(fractionBits: configuration.inputFractionBits + configuration.weightFractionBits)
         self.shares = configuration.shares
         self.arithmetic = configuration.arithmetic
-        self.floatMaskRange = configuration.floatMaskRange ?? 0
+        if configuration.arithmetic != .ring64, let range = configuration.floatMaskRange {
+            self.floatMaskGrid = FloatMaskGrid(range: range, shares: configuration.shares, arithmetic: configuration.arithmetic)
+        } else {
+            self.floatMaskGrid = nil
+        }
     }
 }
 

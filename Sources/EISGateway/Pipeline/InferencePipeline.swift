@@ -103,6 +103,10 @@ struct InferencePipeline: Sendable {
                 guard abs(value) < model.inputCodec.limit else {
                     throw .outOfRange("row \(rowIndex), index \(column): magnitude must be below \(model.inputCodec.limit)")
                 }
+                // Beyond the mask range a value would stand out of its share's box, and off the grid.
+                if let grid = model.floatMaskGrid, abs(value) > grid.inputLimit {
+                    throw .outOfRange("row \(rowIndex), index \(column): magnitude must be at most float_mask_range (\(grid.inputLimit))")
+                }
                 elements.append(value)
             }
         }
@@ -117,7 +121,8 @@ struct InferencePipeline: Sendable {
             return AdditiveSharing.split(matrix.elements, into: model.shares, using: &random)
                 .map { .ring(Matrix(rows: matrix.rows, columns: matrix.columns, elements: $0)) }
         case .real(let matrix):
-            return FloatMasking.split(matrix.elements, into: model.shares, range: model.floatMaskRange, using: &random)
+            guard let grid = model.floatMaskGrid else { preconditionFailure("float models have a mask grid") }
+            return FloatMasking.split(matrix.elements, grid: grid, using: &random)
                 .map { .real(Matrix(rows: matrix.rows, columns: matrix.columns, elements: $0)) }
         }
     }

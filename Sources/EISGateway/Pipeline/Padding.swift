@@ -59,7 +59,9 @@ struct Padding: Sendable {
         case .real(let matrix):
             var elements = matrix.elements
             elements.reserveCapacity((matrix.rows + dummies) * columns)
-            for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -1...1, using: &generator)) }
+            // Within ±1 like common real inputs, and within the mask grid's input limit.
+            let bound = min(1, model.floatMaskGrid?.inputLimit ?? 1)
+            for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -bound...bound, using: &generator)) }
             return .real(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
         }
     }
