@@ -18,6 +18,13 @@ public struct ShareServerConfiguration: Sendable {
     public var limits: ShareLimits
     /// HTTPS settings; nil serves plain HTTP (the default, for loopback demos only).
     public var tls: ShareServerTLS?
+    /// A connection that sends nothing for this long is closed (default 60 s).
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request whose body has not arrived in full this long after its head is dropped, with
+    /// its connection (default 60 s: a 64 MiB body at 10 Mbit/s).
+    public var bodyTimeout: Duration = .seconds(60)
+    /// Most connections open at once; one more gets 503 `too_many_connections` (default 1024).
+    public var maxConnections = 1024
 
     /// Creates a configuration with documented defaults.
     public init(

@@ -8,6 +8,7 @@ extension GatewayConfiguration {
         static let gateway: Set<String> = [
             "listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging",
             "log_level", "server_binary", "auth_token_env", "batching", "max_batch", "max_delay_ms", "padding_buckets",
+            "allowed_hosts", "allowed_origins", "idle_timeout_ms", "body_timeout_ms", "max_connections",
         ]
         /// `[health]`.
         static let health: Set<String> = ["interval_ms", "timeout_ms", "unhealthy_threshold", "healthy_threshold"]

@@ -14,6 +14,11 @@ import TOMLKit
 /// | `[gateway] backend_timeout_ms` | int | 1000 |
 /// | `[gateway] hedging` | bool | false |
 /// | `[gateway] auth_token_env` | env var name | none |
+/// | `[gateway] allowed_hosts` | array of strings | `[]` |
+/// | `[gateway] allowed_origins` | array of strings | `[]` |
+/// | `[gateway] idle_timeout_ms` | int | 30000 |
+/// | `[gateway] body_timeout_ms` | int | 10000 |
+/// | `[gateway] max_connections` | int | 256 |
 /// | `[gateway] batching` | bool | true |
 /// | `[gateway] max_batch` | int (rows) | 32 |
 /// | `[gateway] max_delay_ms` | number | 1 |
@@ -37,6 +42,7 @@ import TOMLKit
 /// | `[[models]] allow_float_sharing` | bool | false |
 /// | `[[models]] float_mask_range` | number > 0 | required for float arithmetics |
 /// | `[[models]] cover_traffic_rps` | number ≥ 0 | 0 (off) |
+/// | `[[models]] allow_shared_endpoints` | bool | false |
 /// | `[[models]] v2_input_name` | string | `"input"` |
 /// | `[[models]] v2_output_name` | string | `"output"` |
 /// | `[[models.backends]] name` | string | `"<model>-<n>"` |
@@ -126,6 +132,11 @@ extension GatewayConfiguration {
             batching.paddingBuckets = reader.ints(gateway, "padding_buckets", path: "gateway") ?? batching.paddingBuckets
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
             authTokenEnv = reader.string(gateway, "auth_token_env", path: "gateway")
+            allowedHosts = reader.strings(gateway, "allowed_hosts", path: "gateway") ?? allowedHosts
+            allowedOrigins = reader.strings(gateway, "allowed_origins", path: "gateway") ?? allowedOrigins
+            if let ms = reader.int(gateway, "idle_timeout_ms", path: "gateway") { idleTimeout = .milliseconds(ms) }
+            if let ms = reader.int(gateway, "body_timeout_ms", path: "gateway") { bodyTimeout = .milliseconds(ms) }
+            maxConnections = reader.int(gateway, "max_connections", path: "gateway") ?? maxConnections
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
@@ -218,6 +229,17 @@ private struct TableReader {
         let values = array.compactMap(\.int)
         guard values.count == array.count else {
             problems.append("\(join(path, key)): expected an array of integers")
+            return nil
+        }
+        return values
+    }
+
+    /// An array of strings.
+    mutating func strings(_ table: TOMLTable, _ key: String, path: String) -> [String]? {
+        guard let array = value(table, key, path: path, required: false, type: "an array of strings", { $0.array }) else { return nil }
+        let values = array.compactMap(\.string)
+        guard values.count == array.count else {
+            problems.append("\(join(path, key)): expected an array of strings")
             return nil
         }
         return values

@@ -20,6 +20,17 @@ extension GatewayConfiguration {
         if let name = authTokenEnv, !Self.isEnvironmentName(name) {
             problems.append("gateway.auth_token_env: \"\(name)\" is not an environment variable name (the token itself never goes in the file)")
         }
+        if idleTimeout <= .zero { problems.append("gateway.idle_timeout_ms: must be positive") }
+        if bodyTimeout <= .zero { problems.append("gateway.body_timeout_ms: must be positive") }
+        if !(1...65_536).contains(maxConnections) { problems.append("gateway.max_connections: must be in 1...65536") }
+        for (index, host) in allowedHosts.enumerated()
+        where host.isEmpty || !host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:[]".contains($0)) }) {
+            problems.append("gateway.allowed_hosts[\(index)]: \"\(host.prefix(100))\" is not a host name")
+        }
+        for (index, origin) in allowedOrigins.enumerated()
+        where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
+            problems.append("gateway.allowed_origins[\(index)]: expected scheme://host[:port], as browsers send it, got \"\(origin.prefix(100))\"")
+        }
         if health.interval <= .zero { problems.append("health.interval_ms: must be positive") }
         if health.timeout <= .zero { problems.append("health.timeout_ms: must be positive") }
         if health.unhealthyThreshold < 1 { problems.append("health.unhealthy_threshold: must be at least 1") }
@@ -143,6 +154,11 @@ extension GatewayConfiguration {
         } else {
             host = authority.prefix { $0 != ":" }
         }
+        return isLoopback(host: String(host))
+    }
+
+    /// Whether a bare host (no brackets, no port) is this machine (127.0.0.0/8, ::1 or localhost).
+    static func isLoopback(host: String) -> Bool {
         if host.lowercased() == "localhost" || host == "::1" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
