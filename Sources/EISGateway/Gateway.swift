@@ -73,7 +73,7 @@ public struct Gateway: Sendable {
                 if backend.allowPlaintext, let url = backend.url, url.hasPrefix("http://"),
                    !GatewayConfiguration.isLoopback(url: url) {
                     logger.warning("PLAINTEXT backend: shares cross the network unencrypted; anyone on the path can collect them",
-                                   metadata: ["backend": "\(backend.name)", "url": "\(url)"])
+                                   metadata: ["backend": "\(backend.name)", "url": "\(HealthReport.displayURL(url))"])
                 }
                 let made = try registry.makeBackend(endpoint: endpoint, client: client)
                 guard made.capabilities.arithmetics.contains(model.arithmetic) else {
@@ -216,7 +216,7 @@ public struct Gateway: Sendable {
                     case .verified: ("verified", nil)
                     case .unverified: ("unverified", failures[index].map { "not verified yet: \($0)" })
                     }
-                    return HealthReport.BackendState(name: backend.endpoint.name, url: backend.endpoint.url,
+                    return HealthReport.BackendState(name: backend.endpoint.name, url: HealthReport.displayURL(backend.endpoint.url),
                                                      trustDomain: backend.endpoint.trustDomain, status: status, reason: reason)
                 })
         }

@@ -17,7 +17,7 @@ extension GatewayConfiguration {
         /// `[[models]]` (with `backends`, the `[[models.backends]]` array of tables).
         static let model: Set<String> = [
             "name", "path", "layer", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing",
-            "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "backends",
+            "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "allow_shared_endpoints", "backends",
         ]
         /// `[[models.backends]]`.
         static let backend: Set<String> = [

@@ -157,6 +157,7 @@ extension GatewayConfiguration {
             entry.allowFloatSharing = reader.bool(model, "allow_float_sharing", path: path) ?? false
             entry.floatMaskRange = reader.number(model, "float_mask_range", path: path)
             entry.coverTrafficRPS = reader.number(model, "cover_traffic_rps", path: path) ?? entry.coverTrafficRPS
+            entry.allowSharedEndpoints = reader.bool(model, "allow_shared_endpoints", path: path) ?? entry.allowSharedEndpoints
             entry.v2InputName = reader.string(model, "v2_input_name", path: path) ?? entry.v2InputName
             entry.v2OutputName = reader.string(model, "v2_output_name", path: path) ?? entry.v2OutputName
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {

@@ -103,6 +103,7 @@ extension GatewayConfiguration {
                     problems.append("\(backendPath).launch: only kind \"eis\" backends can be launched")
                 }
             }
+            if !model.allowSharedEndpoints { problems += Self.sharedEndpointProblems(model, path: path) }
             let domains = Set(model.backends.map(\.trustDomain))
             if model.backends.count < model.shares || domains.count < model.shares {
                 problems.append("\(path).backends: \(model.shares) shares need at least \(model.shares) backends in distinct trust domains; found \(model.backends.count) backends in \(domains.count) trust domains")
@@ -141,6 +142,35 @@ extension GatewayConfiguration {
             }
         }
         return problems
+    }
+
+    /// Backends of one model at one host and port under different trust domains: one server
+    /// under two labels is one operator, and would see two shares of an input. Loopback names
+    /// count as one host. (Two names that resolve to one address cannot be seen here.)
+    static func sharedEndpointProblems(_ model: ModelConfiguration, path: String) -> [String] {
+        var seen = [String: (index: Int, domain: String)]()
+        var problems = [String]()
+        for (index, backend) in model.backends.enumerated() {
+            guard let url = backend.url, let key = endpointKey(url) else { continue }
+            if let first = seen[key] {
+                if first.domain != backend.trustDomain {
+                    problems.append("\(path).backends[\(index)].url: the same host and port as backends[\(first.index)] (\(key)) in another trust domain (\"\(backend.trustDomain)\" vs \"\(first.domain)\"): one server is one operator; set allow_shared_endpoints = true only if two operators really share this address")
+                }
+            } else {
+                seen[key] = (index, backend.trustDomain)
+            }
+        }
+        return problems
+    }
+
+    /// `host:port` of a URL, the host lowercased (every loopback name as `loopback`) and the
+    /// port defaulted by scheme; nil when it has no host.
+    static func endpointKey(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), var host = components.host?.lowercased(), !host.isEmpty else { return nil }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if isLoopback(host: host) { host = "loopback" }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        return "\(host):\(port)"
     }
 
     /// Whether a URL's host is this machine (127.0.0.0/8, ::1 or localhost).
