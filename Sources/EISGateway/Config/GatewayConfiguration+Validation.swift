@@ -187,11 +187,17 @@ extension GatewayConfiguration {
         return isLoopback(host: String(host))
     }
 
-    /// Whether a bare host (no brackets, no port) is this machine (127.0.0.0/8, ::1 or localhost).
+    /// Whether a bare host (no brackets, no port) is this machine: `localhost`, `::1`, or
+    /// 127.0.0.0/8 as a canonical dotted quad. Nothing else: `0127.0.0.1`, `127.1`, `+127.0.0.1`
+    /// or `0x7f.0.0.1` may be read by a resolver as another address, or not as an address at all.
     static func isLoopback(host: String) -> Bool {
         if host.lowercased() == "localhost" || host == "::1" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { octet in
+            // Decimal digits only, no leading zero, at most 255.
+            !octet.isEmpty && octet.count <= 3 && octet.allSatisfy { $0.isASCII && $0.isNumber }
+                && (octet == "0" || octet.first != "0") && Int(octet).map { $0 <= 255 } == true
+        }
     }
 
     /// A POSIX-style environment variable name: letters, digits and `_`, not starting with a digit.
