@@ -45,23 +45,40 @@ struct InferencePipeline: Sendable {
         var random = SecureRandom()
         let padded = padding.pad(secret, model: model, using: &random)
         metrics.recordBatch(model: model.name, rows: secret.rows, paddingRows: padded.rows - secret.rows)
-        activity.recordRealBatch()
-        return try await run(padded, realRows: secret.rows, deadline: deadline)
+        // With cover traffic every batch leaves at a slot of one schedule (BatchActivity),
+        // shared before it waits, so what is left at the slot is the same work for any batch.
+        switch activity.claimSlot(by: deadline) {
+        case .now:
+            return try await run(padded, realRows: secret.rows, deadline: deadline)
+        case .at(let departure):
+            let sharing = split(padded)
+            try? await Task.sleep(until: departure)
+            return try await run(padded, firstSharing: sharing, realRows: secret.rows, deadline: deadline)
+        case .tooLate:
+            throw .deadlineExceeded("model '\(model.name)': the deadline passes before the next batch slot")
+        }
     }
 
     /// Sends one batch of dummy rows only (the smallest bucket), through the same path as real
-    /// batches: placement, failover, the same backends and metrics for their calls.
-    func sendCover(deadline: ContinuousClock.Instant) async throws(GatewayError) {
+    /// batches: placement, failover, the same backends and metrics for their calls. Like a real
+    /// batch it is padded first and then waits for its slot, `departure`, so both leave alike.
+    func sendCover(at departure: ContinuousClock.Instant = .now, deadline: ContinuousClock.Instant) async throws(GatewayError) {
         var random = SecureRandom()
         let empty: ShareMatrix = model.arithmetic == .ring64
             ? .ring(Matrix(rows: 0, columns: model.layer.inputs, elements: []))
             : .real(Matrix(rows: 0, columns: model.layer.inputs, elements: []))
+        let padded = padding.pad(empty, model: model, using: &random)
         metrics.recordCoverBatch(model: model.name)
-        _ = try await run(padding.pad(empty, model: model, using: &random), realRows: 0, deadline: deadline)
+        let sharing = split(padded)
+        try? await Task.sleep(until: departure)
+        _ = try await run(padded, firstSharing: sharing, realRows: 0, deadline: deadline)
     }
 
-    /// Shares a padded batch, sends it, and recombines the first `realRows` rows.
-    private func run(_ secret: ShareMatrix, realRows: Int, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
+    /// Shares a padded batch (its first sharing may be drawn already), sends it, and recombines
+    /// the first `realRows` rows.
+    private func run(
+        _ secret: ShareMatrix, firstSharing: [ShareMatrix]? = nil, realRows: Int, deadline: ContinuousClock.Instant
+    ) async throws(GatewayError) -> [[Double]] {
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
@@ -72,7 +89,7 @@ struct InferencePipeline: Sendable {
                 if ContinuousClock.now >= deadline || Task.isCancelled || lastError?.isUnavailable == true { break attempts }
                 metrics.recordFailover(model: model.name, reason: "fresh_sharing")
             }
-            switch await send(split(secret), rows: secret.rows, deadline: deadline, failedBackends: &failedBackends) {
+            switch await send(attempt == 0 ? firstSharing ?? split(secret) : split(secret), rows: secret.rows, deadline: deadline, failedBackends: &failedBackends) {
             case .success(let answers):
                 return recombine(answers, rows: realRows)
             case .failure(let error):
