@@ -18,7 +18,7 @@ struct BrowserRequestCheck<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let configuration = current().configuration
-        if let authority = request.head.authority, !Self.hostIsAllowed(authority, configuration: configuration) {
+        if let authority = request.head.authority, !configuration.allowsHost(authority) {
             throw GatewayError.hostNotAllowed(
                 "Host \"\(authority.prefix(100))\" is not this gateway's listen address; add it to [gateway] allowed_hosts if it names this gateway")
         }
@@ -27,46 +27,5 @@ struct BrowserRequestCheck<Context: RequestContext>: RouterMiddleware {
                 "requests from web pages (Origin \"\(origin.prefix(100))\") are refused; add the origin to [gateway] allowed_origins to allow it")
         }
         return try await next(request, context)
-    }
-
-    /// Whether `authority` (`host[:port]`, an IPv6 literal in brackets) names this gateway.
-    static func hostIsAllowed(_ authority: String, configuration: GatewayConfiguration) -> Bool {
-        let host = Self.host(of: authority)
-        guard !host.isEmpty else { return false }
-        if configuration.allowedHosts.contains(where: { Self.normalised($0) == host }) { return true }
-        let listen = Self.normalised(configuration.listenHost)
-        if host == listen { return true }
-        if GatewayConfiguration.isLoopback(host: listen) {
-            return ["localhost", "127.0.0.1", "::1"].contains(host)
-        }
-        if listen == "0.0.0.0" || listen == "::" { return Self.isIPLiteral(host) }
-        return false
-    }
-
-    /// The host part of an authority, lowercased, without brackets or a trailing dot.
-    static func host(of authority: String) -> String {
-        var text = Substring(authority)
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return "" }
-            text = text[text.index(after: text.startIndex)..<close]
-        } else if let colon = text.lastIndex(of: ":") {
-            text = text[..<colon]
-        }
-        return normalised(String(text))
-    }
-
-    /// Lowercased, without IPv6 brackets or a trailing dot.
-    static func normalised(_ host: String) -> String {
-        var text = host.lowercased()
-        if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
-    }
-
-    /// Whether `host` is an IPv4 dotted quad or an IPv6 literal: a name no DNS answer can rebind.
-    static func isIPLiteral(_ host: String) -> Bool {
-        if host.contains(":") { return host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
     }
 }
