@@ -123,7 +123,7 @@ struct KServeV2IntegrationTests {
         let peers = try V2Peers.require()
         var native = BackendConfiguration(name: "native", trustDomain: "operator-a", url: peers.serverURL)
         native.kind = "eis"
-        let configuration = configuration([
+        var configuration = configuration([
             native,
             try v2Backend("ks-shape", on: .kserve, model: "demo-int64-wrongshape", domain: "operator-b"),
             try v2Backend("ks-type", on: .kserve, model: "demo-int64-wrongtype", domain: "operator-c"),
@@ -131,6 +131,8 @@ struct KServeV2IntegrationTests {
             try v2Backend("ml-type", on: .mlserver, model: "demo-int64-wrongtype", domain: "operator-e"),
             try v2Backend("ml-float", on: .mlserver, model: "demo-fp32", domain: "operator-f"),
         ])
+        // One test server plays several operators' models; only their metadata matters here.
+        configuration.models[0].allowSharedEndpoints = true
         try await withGateway(configuration) { gateway in
             let report = gateway.healthReport()
             let backends = Dictionary(uniqueKeysWithValues: report.models[0].backends.map { ($0.name, $0) })

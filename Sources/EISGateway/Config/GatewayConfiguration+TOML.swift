@@ -226,21 +226,22 @@ private struct TableReader {
 
     /// An array of integers.
     mutating func ints(_ table: TOMLTable, _ key: String, path: String) -> [Int]? {
-        guard let array = value(table, key, path: path, required: false, type: "an array of integers", { $0.array }) else { return nil }
-        let values = array.compactMap(\.int)
-        guard values.count == array.count else {
-            problems.append("\(join(path, key)): expected an array of integers")
-            return nil
-        }
-        return values
+        array(table, key, path: path, of: "integers") { $0.int }
     }
 
     /// An array of strings.
     mutating func strings(_ table: TOMLTable, _ key: String, path: String) -> [String]? {
-        guard let array = value(table, key, path: path, required: false, type: "an array of strings", { $0.array }) else { return nil }
-        let values = array.compactMap(\.string)
+        array(table, key, path: path, of: "strings") { $0.string }
+    }
+
+    /// An array whose every element `element` can read, else a problem naming `kind`.
+    private mutating func array<T>(
+        _ table: TOMLTable, _ key: String, path: String, of kind: String, _ element: (any TOMLValueConvertible) -> T?
+    ) -> [T]? {
+        guard let array = value(table, key, path: path, required: false, type: "an array of \(kind)", { $0.array }) else { return nil }
+        let values = array.compactMap(element)
         guard values.count == array.count else {
-            problems.append("\(join(path, key)): expected an array of strings")
+            problems.append("\(join(path, key)): expected an array of \(kind)")
             return nil
         }
         return values
