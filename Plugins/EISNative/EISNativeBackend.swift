@@ -31,8 +31,6 @@ public struct EISNativeBackend: Backend {
     static let smallBodyLimit = 64 * 1024
     /// Largest model description read (`GET /v1/models/{name}`): about 200 bytes per layer.
     static let descriptionLimit = 1 << 20
-    /// Longest piece of server-supplied text (an error code or message) quoted in a log or `/healthz`.
-    static let quotedTextLimit = 200
 
     public func checkHealth(deadline: ContinuousClock.Instant) async throws(BackendError) {
         var request = endpoint.request(.get, path: "/healthz")
@@ -52,7 +50,7 @@ public struct EISNativeBackend: Backend {
         do {
             description = try JSONDecoder().decode(ModelDescription.self, from: Data(response.body))
         } catch {
-            throw .badResponse("\(endpoint.name): model metadata is not valid JSON: \(Self.quoted("\(error)"))")
+            throw .badResponse("\(endpoint.name): model metadata is not valid JSON: \(BackendText.quote("\(error)"))")
         }
         // A server speaking another protocol version would decode our shares differently.
         guard description.protocolVersion == Int(ShareProtocol.version) else {
@@ -113,24 +111,13 @@ public struct EISNativeBackend: Backend {
 
     /// Turns a non-200 answer into an error, quoting the server's JSON error code when present.
     ///
-    /// The quoted text comes from the server, which may be hostile: it is clipped and stripped of
-    /// control characters before it reaches a log line or `/healthz`.
+    /// The quoted text comes from the server, which may be hostile or echo the share it was sent:
+    /// `BackendText.quote` clips it, strips control characters and elides long numbers before
+    /// it reaches a log line or `/healthz`.
     static func rejection(_ response: HTTPClientResponse, backend: String) -> BackendError {
         if let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body)) {
-            return .rejected("\(backend): HTTP \(response.status) \(quoted(body.error.code)): \(quoted(body.error.message))")
+            return .rejected("\(backend): HTTP \(response.status) \(BackendText.quote(body.error.code)): \(BackendText.quote(body.error.message))")
         }
         return .rejected("\(backend): HTTP \(response.status)")
-    }
-
-    /// Server-supplied text made safe to quote: control characters (newlines that would forge log
-    /// lines, escape sequences) become spaces, and it is cut to `quotedTextLimit` characters.
-    static func quoted(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars.prefix(quotedTextLimit) {
-            let category = scalar.properties.generalCategory
-            scalars.append(category == .control || category == .format ? " " : scalar)
-        }
-        let clipped = !text.unicodeScalars.dropFirst(quotedTextLimit).isEmpty
-        return String(scalars) + (clipped ? "…" : "")
     }
 }

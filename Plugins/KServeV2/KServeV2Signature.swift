@@ -34,28 +34,28 @@ extension KServeV2Signature {
     ///   expected (a wrong datatype, shape, or number of tensors).
     init(_ metadata: ModelMetadata, options: KServeV2Options, backend: String) throws(BackendError) {
         guard metadata.inputs.count == 1, let input = metadata.inputs.first else {
-            throw .mismatch("\(backend): model '\(metadata.name)' has \(metadata.inputs.count) inputs \(Self.names(metadata.inputs)); expected exactly one")
+            throw .mismatch("\(backend): model '\(BackendText.quote(metadata.name))' has \(metadata.inputs.count) inputs \(Self.names(metadata.inputs)); expected exactly one")
         }
         if let wanted = options.inputName, wanted != input.name {
-            throw .mismatch("\(backend): model '\(metadata.name)' has input '\(input.name)', not '\(wanted)' (option input_name)")
+            throw .mismatch("\(backend): model '\(BackendText.quote(metadata.name))' has input '\(BackendText.quote(input.name))', not '\(wanted)' (option input_name)")
         }
         let output: TensorMetadata
         if let wanted = options.outputName {
             guard let named = metadata.outputs.first(where: { $0.name == wanted }) else {
-                throw .mismatch("\(backend): model '\(metadata.name)' has no output '\(wanted)' (option output_name); outputs: \(Self.names(metadata.outputs))")
+                throw .mismatch("\(backend): model '\(BackendText.quote(metadata.name))' has no output '\(wanted)' (option output_name); outputs: \(Self.names(metadata.outputs))")
             }
             output = named
         } else {
             guard metadata.outputs.count == 1, let only = metadata.outputs.first else {
-                throw .mismatch("\(backend): model '\(metadata.name)' has \(metadata.outputs.count) outputs \(Self.names(metadata.outputs)); expected exactly one, or name one with option output_name")
+                throw .mismatch("\(backend): model '\(BackendText.quote(metadata.name))' has \(metadata.outputs.count) outputs \(Self.names(metadata.outputs)); expected exactly one, or name one with option output_name")
             }
             output = only
         }
         guard let arithmetic = Self.arithmetic(of: input.datatype) else {
-            throw .mismatch("\(backend): input '\(input.name)' has datatype \(input.datatype.prefix(32)); expected INT64 (ring64), FP32 (float32) or FP64 (float64)")
+            throw .mismatch("\(backend): input '\(BackendText.quote(input.name))' has datatype \(BackendText.quote(input.datatype.prefix(32))); expected INT64 (ring64), FP32 (float32) or FP64 (float64)")
         }
         guard output.datatype == input.datatype else {
-            throw .mismatch("\(backend): output '\(output.name)' has datatype \(output.datatype.prefix(32)); expected \(input.datatype) like input '\(input.name)'")
+            throw .mismatch("\(backend): output '\(BackendText.quote(output.name))' has datatype \(BackendText.quote(output.datatype.prefix(32))); expected \(input.datatype) like input '\(BackendText.quote(input.name))'")
         }
         inputName = input.name
         outputName = output.name
@@ -106,7 +106,7 @@ extension KServeV2Signature {
     }
 
     private static func names(_ tensors: [TensorMetadata]) -> String {
-        "[" + tensors.prefix(8).map { "'\($0.name)'" }.joined(separator: ", ") + (tensors.count > 8 ? ", …" : "") + "]"
+        "[" + tensors.prefix(8).map { "'\(BackendText.quote($0.name))'" }.joined(separator: ", ") + (tensors.count > 8 ? ", …" : "") + "]"
     }
 }
 

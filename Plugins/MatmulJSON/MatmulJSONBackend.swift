@@ -221,8 +221,8 @@ public struct MatmulJSONBackend: Backend {
 
     /// A non-200 answer as an error, with a short excerpt of the body (servers put the reason there).
     private func rejection(_ response: HTTPClientResponse) -> BackendError {
-        let excerpt = String(decoding: response.body.prefix(200), as: UTF8.self)
-            .filter { !$0.isNewline }
+        // The server may echo the share it was sent: BackendText elides long numbers too.
+        let excerpt = BackendText.quote(bytes: response.body.prefix(4096))
         return .rejected("\(endpoint.name): HTTP \(response.status)\(excerpt.isEmpty ? "" : ": \(excerpt)")")
     }
 }

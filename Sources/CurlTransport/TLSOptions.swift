@@ -5,7 +5,8 @@
 public struct TLSOptions: Sendable, Hashable {
     /// Verify the server certificate chain and that it names the host (CURLOPT_SSL_VERIFYPEER/VERIFYHOST).
     public var verifyPeer: Bool
-    /// PEM bundle of trusted CAs (CURLOPT_CAINFO); nil uses the system store.
+    /// PEM bundle of the only CAs trusted (CURLOPT_CAINFO, with CURLOPT_CAPATH cleared so
+    /// libcurl's CA directory does not count); nil uses the system store.
     public var caFile: String?
     /// PEM client certificate for mutual TLS (CURLOPT_SSLCERT).
     public var clientCertificateFile: String?

@@ -107,7 +107,11 @@ final class Transfer {
         try easy.set(CURLOPT_SSL_VERIFYPEER, tls.verifyPeer ? 1 : 0)
         try easy.set(CURLOPT_SSL_VERIFYHOST, tls.verifyPeer ? 2 : 0)
         if let caFile = tls.caFile {
+            // That file only: libcurl also trusts its compiled-in CA directory (CURLOPT_CAPATH,
+            // /etc/ssl/certs on Debian) unless it is cleared, and then any CA found there could
+            // vouch for the backend.
             try easy.set(CURLOPT_CAINFO, caFile)
+            try easy.set(CURLOPT_CAPATH, pointer: nil)
         }
         if let certificate = tls.clientCertificateFile {
             try easy.set(CURLOPT_SSLCERTTYPE, "PEM")

@@ -1,6 +1,7 @@
 import EISCore
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 extension Gateway {
@@ -14,6 +15,7 @@ extension Gateway {
     /// takes over new requests while in-flight ones finish on the gateway they started with.
     static func makeRouter(current: @escaping @Sendable () -> Gateway) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: BrowserRequestCheck(current: current))
         router.add(middleware: BearerTokenCheck(current: current))
         router.post("/infer") { request, _ in try await current().handleInfer(request) }
         router.get("/healthz") { _, _ in
@@ -39,8 +41,16 @@ extension Gateway {
     func makeApplication(
         router: Router<BasicRequestContext>, onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
-        Application(
+        // Slow clients: idle connections close after idle_timeout_ms, a request whose body has not
+        // arrived body_timeout_ms after its head is dropped, and at most max_connections are open.
+        let counter = ConnectionLimitHandler.Counter(limit: configuration.maxConnections, logger: logger)
+        let bodyTimeout = TimeAmount(configuration.bodyTimeout)
+        let channel = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadDeadlineHandler(deadline: bodyTimeout), ConnectionLimitHandler(counter: counter)],
+            idleTimeout: TimeAmount(configuration.idleTimeout))
+        return Application(
             router: router,
+            server: .http1(configuration: channel),
             configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: "eis-gateway"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -49,8 +59,15 @@ extension Gateway {
 
     private func handleInfer(_ request: Request) async throws -> Response {
         try await measured { modelLabel, deadline in
+            // Only the two types a web page cannot send without a CORS preflight.
+            let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard contentType == "application/json" || contentType == Float32Body.contentType else {
+                throw GatewayError.unsupportedMediaType(
+                    "POST /infer takes Content-Type application/json or \(Float32Body.contentType)\(contentType.isEmpty ? " (none was sent)" : "")")
+            }
             let body = try await collectBody(request)
-            if request.headers[.contentType]?.lowercased().hasPrefix(Float32Body.contentType) == true {
+            if contentType == Float32Body.contentType {
                 return try await handleFloat32Infer(request, body: body, deadline: deadline, modelLabel: &modelLabel)
             }
             let maxRows = configuration.maxRowsPerRequest

@@ -77,7 +77,7 @@ public struct Gateway: Sendable {
                 if backend.allowPlaintext, let url = backend.url, url.hasPrefix("http://"),
                    !GatewayConfiguration.isLoopback(url: url) {
                     logger.warning("PLAINTEXT backend: shares cross the network unencrypted; anyone on the path can collect them",
-                                   metadata: ["backend": "\(backend.name)", "url": "\(url)"])
+                                   metadata: ["backend": "\(backend.name)", "url": "\(HealthReport.displayURL(url))"])
                 }
                 let made = try registry.makeBackend(endpoint: endpoint, transport: client)
                 guard made.capabilities.arithmetics.contains(model.arithmetic) else {
@@ -223,7 +223,7 @@ public struct Gateway: Sendable {
                     case .verified: ("verified", nil)
                     case .unverified: ("unverified", failures[index].map { "not verified yet: \($0)" })
                     }
-                    return HealthReport.BackendState(name: backend.endpoint.name, url: backend.endpoint.url,
+                    return HealthReport.BackendState(name: backend.endpoint.name, url: HealthReport.displayURL(backend.endpoint.url),
                                                      trustDomain: backend.endpoint.trustDomain, status: status, reason: reason)
                 })
         }
@@ -239,18 +239,19 @@ extension Gateway {
 
     /// Float sharing is a deliberate downgrade: say so loudly, with what it costs.
     static func warnAboutFloatSharing(_ model: GatewayModel, logger: Logger) {
-        let range = model.floatMaskRange
-        let roundoff = model.arithmetic == .float32 ? 0x1p-24 : 0x1p-53
+        guard let grid = model.floatMaskGrid else { return }
         // Inputs of magnitude up to 1 are the common case (normalised features); the README's
         // table gives other ranges.
         let layer = model.layers[0]
         let errorBound = FloatMasking.reconstructionErrorBound(
-            rowL1: layer.weights.maxRowL1 / Double(sign: .plus, exponent: layer.weights.fractionBits, significand: 1), inputs: layer.inputs, shares: model.shares,
-            range: range, maxInput: 1, unitRoundoff: roundoff)
-        let perUnitL1 = FloatMasking.advantageBound(l1Distance: 1, range: range)
+            rowL1: layer.weights.maxRowL1 / Double(sign: .plus, exponent: layer.weights.fractionBits, significand: 1),
+            inputs: layer.inputs, grid: grid, maxInput: min(1, grid.inputLimit))
+        let perUnitL1 = grid.advantageBound(l1Distance: 1)
+        let range = grid.inputLimit
         logger.warning("FLOAT SHARING: each backend sees the input plus bounded noise, not a uniform share. Use it only for float-only backends you accept this for.", metadata: [
             "model": "\(model.name)", "arithmetic": "\(model.arithmetic)", "float_mask_range": "\(range)",
             "advantage_bound_per_unit_l1_distance": "\(perUnitL1)",
+            "grid_spacing": "\(grid.spacing)",
             "error_bound_for_inputs_within_1": "\(errorBound)",
         ])
     }

@@ -92,11 +92,18 @@ public struct ShareServer: Sendable {
 
     /// HTTP/1.1, wrapped in TLS when configured; a handshake that fails closes only that connection.
     private var serverBuilder: HTTPServerBuilder {
-        guard let tlsConfiguration else { return .http1() }
+        // Slow clients: idle connections close, a body that has not arrived in time is dropped
+        // with its connection, and one connection over the cap gets 503.
+        let counter = ConnectionLimitHandler.Counter(limit: configuration.maxConnections, logger: logger)
+        let bodyTimeout = TimeAmount(configuration.bodyTimeout)
+        let channel = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestReadDeadlineHandler(deadline: bodyTimeout), ConnectionLimitHandler(counter: counter)],
+            idleTimeout: TimeAmount(configuration.idleTimeout))
+        guard let tlsConfiguration else { return .http1(configuration: channel) }
         // Built here rather than with `.tls(…)`, which is declared `throws` although it only captures the
         // configuration; the files were read and checked in `init`.
         return HTTPServerBuilder { responder in
-            try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration)
+            try TLSChannel(HTTP1Channel(responder: responder, configuration: channel), tlsConfiguration: tlsConfiguration)
         }
     }
 

@@ -22,6 +22,13 @@ public struct ShareServerConfiguration: Sendable {
     /// The most threads one share product uses (default: every core). Products too small to
     /// gain from more threads use fewer (`KernelRunner.workPerThread`).
     public var kernelThreads: Int
+    /// A connection that sends nothing for this long is closed (default 60 s).
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request whose body has not arrived in full this long after its head is dropped, with
+    /// its connection (default 60 s: a 64 MiB body at 10 Mbit/s).
+    public var bodyTimeout: Duration = .seconds(60)
+    /// Most connections open at once; one more gets 503 `too_many_connections` (default 1024).
+    public var maxConnections = 1024
 
     /// Creates a configuration with documented defaults.
     public init(

@@ -47,7 +47,18 @@ struct EISServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-ca"), help: "PEM CA certificate(s): require clients to present a certificate signed by it (mutual TLS); needs --tls-cert and --tls-key.")
     var clientCA: String?
 
+    // Slow clients (README, "The share server").
+    @Option(name: .customLong("idle-timeout-ms"), help: "Close a connection that sends nothing for this long.")
+    var idleTimeoutMs = 60_000
+    @Option(name: .customLong("body-timeout-ms"), help: "Drop a request (and its connection) whose body has not arrived this long after its head.")
+    var bodyTimeoutMs = 60_000
+    @Option(name: .customLong("max-connections"), help: "Most connections open at once; one more gets 503 too_many_connections.")
+    var maxConnections = 1024
+
     func validate() throws {
+        guard idleTimeoutMs > 0, bodyTimeoutMs > 0, maxConnections > 0 else {
+            throw ValidationError("--idle-timeout-ms, --body-timeout-ms and --max-connections must be positive")
+        }
         guard (0...62).contains(weightFractionBits) else { throw ValidationError("--weight-frac-bits must be in 0...62") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard Self.parse(listen: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
@@ -73,9 +84,15 @@ struct EISServerCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in format.handler(label: label, level: level) }
         let logger = Logger(label: "eis-server")
         guard let (host, port) = Self.parse(listen: listen) else { throw ValidationError("bad --listen") }
-        let configuration = ShareServerConfiguration(
-            modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits, tls: tls,
-            kernelThreads: threads)
+        let configuration = {
+            var configuration = ShareServerConfiguration(
+                modelPath: model, modelName: name, host: host, port: port, weightFractionBits: weightFractionBits, tls: tls,
+                kernelThreads: threads)
+            configuration.idleTimeout = .milliseconds(idleTimeoutMs)
+            configuration.bodyTimeout = .milliseconds(bodyTimeoutMs)
+            configuration.maxConnections = maxConnections
+            return configuration
+        }()
         let server: ShareServer
         do {
             server = try ShareServer(configuration: configuration, logger: logger)

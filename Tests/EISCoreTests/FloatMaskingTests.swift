@@ -9,30 +9,47 @@ struct FloatMaskingTests {
     static let x0 = [Double](repeating: 0, count: dimension)
     static let x1 = [Double](repeating: 1, count: dimension)
 
-    @Test("shares sum back to the input, and every mask stays in [−R, R]", arguments: 2...4)
-    func sharesRecombineAndMasksStayInRange(shareCount: Int) {
+    @Test("shares sum back to the grid-rounded input exactly, and every mask stays on the grid in [−R, R]", arguments: 2...4)
+    func sharesRecombineExactlyAndMasksStayOnTheGrid(shareCount: Int) {
         var inputs = SplitMix64(seed: 77 &+ UInt64(shareCount))
         var secure = SecureRandom()
-        let range = 1000.0
+        let grid = FloatMaskGrid(range: 1000, shares: shareCount, arithmetic: .float64)
         let x = (0..<Self.dimension).map { _ in Double(inputs.next() % 2001) / 1000 - 1 }
-        let shares = FloatMasking.split(x, into: shareCount, range: range, using: &secure)
+        let shares = FloatMasking.split(x, grid: grid, using: &secure)
         #expect(shares.count == shareCount)
-        for mask in shares.dropLast() { #expect(mask.allSatisfy { abs($0) <= range }) }
-        let sum = FloatMasking.combine(shares)
-        // Each addition rounds once at magnitude ≤ k·R.
-        let tolerance = Double(shareCount) * Double(shareCount) * range * 0x1p-52
-        #expect(zip(sum, x).allSatisfy { abs($0 - $1) <= tolerance })
+        for mask in shares.dropLast() { #expect(mask.allSatisfy { abs($0) <= 1000 }) }
+        for share in shares { #expect(share.allSatisfy { ($0 / grid.spacing).rounded() == $0 / grid.spacing }) }
+        // Sums of grid values below 2^53 spacings are exact, in any order.
+        #expect(FloatMasking.combine(shares) == x.map(grid.rounded))
+        #expect(zip(x.map(grid.rounded), x).allSatisfy { abs($0 - $1) <= grid.spacing / 2 })
+    }
+
+    @Test("the grid is never finer than the backends' ulp of R, and every share is exact in their format")
+    func theGridIsCoarseEnoughForTheBackendsFormat() {
+        var secure = SecureRandom()
+        for range in [1.0, 100, 1e5, 123_456.789] {
+            for shares in 2...3 {
+                let grid32 = FloatMaskGrid(range: range, shares: shares, arithmetic: .float32)
+                let grid64 = FloatMaskGrid(range: range, shares: shares, arithmetic: .float64)
+                #expect(grid32.spacing >= Double(Float(range).ulp))
+                #expect(grid64.spacing >= range.ulp)
+                let x = [Double](repeating: grid32.inputLimit, count: 64) + [Double](repeating: -grid32.inputLimit, count: 64)
+                for share in FloatMasking.split(x, grid: grid32, using: &secure) {
+                    #expect(share.allSatisfy { Double(Float($0)) == $0 }, "float32 shares convert exactly")
+                }
+            }
+        }
     }
 
     @Test("masks use the whole range: their mean is near 0 and their spread near R/√3")
     func masksAreUniformOverTheRange() {
         var secure = SecureRandom()
-        let range = 10.0
-        let masks = FloatMasking.split([Double](repeating: 0, count: 20_000), into: 2, range: range, using: &secure)[0]
+        let grid = FloatMaskGrid(range: 10, shares: 2, arithmetic: .float32)
+        let masks = FloatMasking.split([Double](repeating: 0, count: 20_000), grid: grid, using: &secure)[0]
         let mean = masks.reduce(0, +) / Double(masks.count)
         let variance = masks.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(masks.count)
         #expect(abs(mean) < 0.15)
-        #expect(abs(variance.squareRoot() - range / 3.0.squareRoot()) < 0.1)
+        #expect(abs(variance.squareRoot() - 10 / 3.0.squareRoot()) < 0.1)
         #expect(masks.min()! < -9.9 && masks.max()! > 9.9)
     }
 
@@ -48,18 +65,19 @@ struct FloatMaskingTests {
     func measuredAdvantageMatchesTheBound(range: Double) {
         var secure = SecureRandom()
         var coin = SplitMix64(seed: UInt64(range))
+        let grid = FloatMaskGrid(range: range, shares: 2, arithmetic: .float64)
         var game = IndistinguishabilityGame()
         game.trainingRounds = 1000
         game.scoredRounds = 4000
         let outcome = game.play(coin: &coin) { bit in
-            let shares = FloatMasking.split(bit ? Self.x1 : Self.x0, into: 2, range: range, using: &secure)
-            return Self.boxTest(shares[1], range: range)
+            let shares = FloatMasking.split(bit ? Self.x1 : Self.x0, grid: grid, using: &secure)
+            return Self.boxTest(shares[1], range: grid.inputLimit)
         }
         let advantage = 2 * outcome.accuracy - 1
-        let bound = FloatMasking.advantageBound(l1Distance: Double(Self.dimension), range: range)
+        let bound = grid.advantageBound(l1Distance: Double(Self.dimension))
         // The exact statistical distance for these two inputs: the chance that at least one of
         // the 256 coordinates lands where only one of the two boxes reaches.
-        let exact = 1 - pow(1 - 1 / (2 * range), Double(Self.dimension))
+        let exact = 1 - pow(1 - 1 / ((2 * Double(grid.steps) + 1) * grid.spacing), Double(Self.dimension))
         reportMeasurement("float masking R=\(range): advantage \(advantage), exact distance \(exact), bound \(bound)")
         #expect(exact <= bound)
         // 4000 rounds: the advantage's standard error is at most about 0.016.
@@ -75,10 +93,11 @@ struct FloatMaskingTests {
         let weights = (0..<(rows * columns)).map { _ in Double(inputs.next() % 2001) / 16_000 - 0.0625 }
         let rowL1 = (0..<rows).map { r in weights[(r * columns)..<((r + 1) * columns)].map(abs).reduce(0, +) }.max()!
         for range in [10.0, 100, 1000, 10_000, 100_000] {
+            let grid = FloatMaskGrid(range: range, shares: 2, arithmetic: .float32)
             var worst = 0.0
             for _ in 0..<20 {
                 let x = (0..<columns).map { _ in Double(inputs.next() % 2001) / 1000 - 1 }
-                let shares = FloatMasking.split(x, into: 2, range: range, using: &secure)
+                let shares = FloatMasking.split(x, grid: grid, using: &secure)
                 // Each backend rounds its share to Float and multiplies in Float, as numpy float32 does.
                 let partials = shares.map { share in
                     (0..<rows).map { r -> Double in
@@ -94,8 +113,7 @@ struct FloatMaskingTests {
                     worst = max(worst, abs(y[r] - exact))
                 }
             }
-            let bound = FloatMasking.reconstructionErrorBound(
-                rowL1: rowL1, inputs: columns, shares: 2, range: range, maxInput: 1, unitRoundoff: 0x1p-24)
+            let bound = FloatMasking.reconstructionErrorBound(rowL1: rowL1, inputs: columns, grid: grid, maxInput: 1)
             reportMeasurement("float32 R=\(range): max error \(worst), bound \(bound)")
             #expect(worst <= bound)
             #expect(worst > 0, "float32 products of masked shares are not exact")

@@ -39,7 +39,7 @@ struct GatewayBatchingIntegrationTests {
                             let count = sizes[(worker + request) % sizes.count]
                             let rows = (0..<count).map { _ in (0..<reference.inputs).map { _ in Double.random(in: -1...1, using: &generator) } }
                             let response = try await client.execute(HTTPClientRequest(
-                                method: .post, url: url + "/infer", body: Array(try JSONEncoder().encode(["inputs": rows]))), timeout: .seconds(20))
+                                method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: Array(try JSONEncoder().encode(["inputs": rows]))), timeout: .seconds(20))
                             guard response.status == 200 else {
                                 Issue.record("status \(response.status)")
                                 continue

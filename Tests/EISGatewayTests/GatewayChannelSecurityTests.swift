@@ -193,7 +193,7 @@ import Testing
                 #expect(String(buffer: response.body).hasPrefix("{\"error\":\"unauthorized: "), "\(path)")
             }
             // With the token the request reaches the gateway: a one-value row is the wrong length.
-            let authorized = try await client.executeRequest(uri: "/infer", method: .post, headers: [.authorization: "Bearer \(token)"], body: body)
+            let authorized = try await client.executeRequest(uri: "/infer", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: body)
             #expect(authorized.status == .badRequest)
             #expect(String(buffer: authorized.body).contains("wrong_length"))
         }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Logging
+import NIOCore
 import Testing
 
 /// Backends that pass verification and then answer shares wrongly (issue 6, items 4 and 7):
@@ -31,6 +32,25 @@ struct GatewayHostileBackendTests {
                 try await withGateway(configuration, client: clientConfiguration, logger: RecordingLogHandler.logger(log, level: .warning)) { gateway in
                     try await GatewayRoutesTests.withClient(gateway) { client in try await body(gateway, client) }
                 }
+            }
+        }
+    }
+
+    @Test func anEchoingBackendsShareValuesNeverReachHealthzOrTheLog() async throws {
+        let hostile = try ScriptedBackend(behaviour: .echoesShare)
+        let log = RecordingLogHandler.Store()
+        try await Self.withHostileDeployment(hostile, log: log) { gateway, client in
+            for round in 0..<6 {
+                try await GatewayProbe.expectExactAnswer(client, gateway, Fixtures.randomRow(seed: UInt64(300 + round)))
+            }
+            let health = String(buffer: try await GatewayRoutesTests.get(client, "/healthz").body)
+            let echoed = hostile.echoed.filter { $0.count >= 5 }
+            #expect(!echoed.isEmpty, "the backend echoed share values")
+            let reason = try GatewayProbe.backend("backend-0", in: try await GatewayProbe.health(client)).reason ?? ""
+            #expect(reason.contains("bad_share") && reason.contains("#"), "\(reason)")
+            for value in echoed {
+                #expect(!health.contains(value), "a share value reached /healthz")
+                #expect(!log.text.contains(value), "a share value reached the log")
             }
         }
     }

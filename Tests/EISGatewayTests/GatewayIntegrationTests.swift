@@ -54,12 +54,12 @@ struct GatewayIntegrationTests {
         try await withDeployment { url, client, _, _ in
             for bad in cases {
                 let response = try await client.execute(
-                    HTTPClientRequest(method: .post, url: url + "/infer", body: Array(bad.body.utf8)), timeout: .seconds(10))
+                    HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: Array(bad.body.utf8)), timeout: .seconds(10))
                 #expect(response.status == bad.status, "\(bad.code)")
                 let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body))
                 #expect(error?.error.code == bad.code)
                 let after = try await client.execute(
-                    HTTPClientRequest(method: .post, url: url + "/infer", body: Array(valid.utf8)), timeout: .seconds(10))
+                    HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: Array(valid.utf8)), timeout: .seconds(10))
                 #expect(after.status == 200, "gateway stopped serving after \(bad.code)")
             }
         }
@@ -69,16 +69,16 @@ struct GatewayIntegrationTests {
         let reference = try DemoReference()
         let valid = Array(("{\"input\":[" + Array(repeating: "0.25", count: reference.inputs).joined(separator: ",") + "]}").utf8)
         try await withDeployment(extraGatewayConfig: "request_timeout_ms = 1500\nbackend_timeout_ms = 3000") { url, client, servers, _ in
-            let ok = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10))
+            let ok = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: valid), timeout: .seconds(10))
             #expect(ok.status == 200)
             servers[1].signal(SIGSTOP)  // accepts connections (kernel backlog) but never answers
             let started = ContinuousClock.now
-            let hung = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10))
+            let hung = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: valid), timeout: .seconds(10))
             #expect(hung.status == 504)
             #expect(ContinuousClock.now - started < .seconds(5))
             servers[1].signal(SIGCONT)
             await servers[1].kill()
-            let down = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10))
+            let down = try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: valid), timeout: .seconds(10))
             #expect(down.status == 503)
             #expect(down.header("retry-after") != nil)
             let health = try await client.execute(HTTPClientRequest(method: .get, url: url + "/healthz"), timeout: .seconds(10))
@@ -129,13 +129,13 @@ struct GatewayIntegrationTests {
         let reference = try DemoReference()
         let valid = Array(("{\"input\":[" + Array(repeating: "0.25", count: reference.inputs).joined(separator: ",") + "]}").utf8)
         try await withDeployment(extraGatewayConfig: "backend_timeout_ms = 4000") { url, client, servers, gateway in
-            #expect(try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10)).status == 200)
+            #expect(try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: valid), timeout: .seconds(10)).status == 200)
             // Hold the requests inside the gateway: one backend stops answering for a moment.
             servers[1].signal(SIGSTOP)
             let inFlight = Task {
                 try await withThrowingTaskGroup(of: Int.self) { group in
                     for _ in 0..<3 {
-                        group.addTask { try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: valid), timeout: .seconds(10)).status }
+                        group.addTask { try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: valid), timeout: .seconds(10)).status }
                     }
                     return try await group.reduce(into: [Int]()) { $0.append($1) }
                 }
@@ -177,7 +177,7 @@ struct GatewayIntegrationTests {
         #expect(backendURLs.count == 2)
         let x = Array(repeating: 0.1, count: 256)
         let answer = try await client.execute(
-            HTTPClientRequest(method: .post, url: url + "/infer", body: Array(try JSONEncoder().encode(["input": x]))), timeout: .seconds(10))
+            HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: Array(try JSONEncoder().encode(["input": x]))), timeout: .seconds(10))
         #expect(answer.status == 200)
 
         gateway.signal(SIGINT)

@@ -214,7 +214,7 @@ struct GatewayTLSIntegrationTests {
             let url = "http://127.0.0.1:\(gateway.port)"
             let x = Fixtures.randomRow(seed: 40)
             let response = try await client.execute(HTTPClientRequest(
-                method: .post, url: url + "/infer", body: Array(#"{"input":\#(GatewayRoutesTests.jsonArray(x))}"#.utf8)), timeout: .seconds(10))
+                method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: Array(#"{"input":\#(GatewayRoutesTests.jsonArray(x))}"#.utf8)), timeout: .seconds(10))
             #expect(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
             let answer = try JSONDecoder().decode(GatewayRoutesTests.Answer.self, from: Data(response.body))
             GatewayRoutesTests.expectClose(answer.output ?? [], Fixtures.reference(try Fixtures.demoLayer(), x))

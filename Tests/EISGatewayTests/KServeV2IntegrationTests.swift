@@ -123,7 +123,7 @@ struct KServeV2IntegrationTests {
         let peers = try V2Peers.require()
         var native = BackendConfiguration(name: "native", trustDomain: "operator-a", url: peers.serverURL)
         native.kind = "eis"
-        let configuration = configuration([
+        var configuration = configuration([
             native,
             try v2Backend("ks-shape", on: .kserve, model: "demo-int64-wrongshape", domain: "operator-b"),
             try v2Backend("ks-type", on: .kserve, model: "demo-int64-wrongtype", domain: "operator-c"),
@@ -131,6 +131,8 @@ struct KServeV2IntegrationTests {
             try v2Backend("ml-type", on: .mlserver, model: "demo-int64-wrongtype", domain: "operator-e"),
             try v2Backend("ml-float", on: .mlserver, model: "demo-fp32", domain: "operator-f"),
         ])
+        // One test server plays several operators' models; only their metadata matters here.
+        configuration.models[0].allowSharedEndpoints = true
         try await withGateway(configuration) { gateway in
             let report = gateway.healthReport()
             let backends = Dictionary(uniqueKeysWithValues: report.models[0].backends.map { ($0.name, $0) })
@@ -157,7 +159,7 @@ struct KServeV2IntegrationTests {
         let rowL1 = (0..<layer.outputs).map { o in (0..<layer.inputs).reduce(0.0) { $0 + abs(layer.weight[o, $1]) } }.max() ?? 0
         let maxBias = layer.bias?.map(abs).max() ?? 0
         let bound = FloatMasking.reconstructionErrorBound(
-            rowL1: rowL1, inputs: layer.inputs, shares: 2, range: Self.maskRange, maxInput: 1, unitRoundoff: 0x1p-24)
+            rowL1: rowL1, inputs: layer.inputs, grid: FloatMaskGrid(range: Self.maskRange, shares: 2, arithmetic: .float32), maxInput: 1)
         let maxShare = Self.maskRange + 1
         return bound + Double(biasAddingBackends) * 0x1p-24 * (rowL1 * maxShare + maxBias) * 1.01
     }

@@ -38,12 +38,12 @@ struct MatmulJSONBackendTests {
         return worst
     }
 
-    /// The documented worst-case error for the demo layer with inputs within ±1.
-    static func errorBound(_ gateway: Gateway, unitRoundoff: Double) throws -> Double {
+    /// The documented worst-case error for the demo layer with inputs within ±1, in the model's float format.
+    static func errorBound(_ gateway: Gateway) throws -> Double {
         let model = try #require(gateway.pipelines["demo"]).model
         return FloatMasking.reconstructionErrorBound(
             rowL1: model.layers[0].weights.maxRowL1 / Double(sign: .plus, exponent: model.layers[0].weights.fractionBits, significand: 1),
-            inputs: model.inputs, shares: model.shares, range: model.floatMaskRange, maxInput: 1, unitRoundoff: unitRoundoff)
+            inputs: model.inputs, grid: try #require(model.floatMaskGrid), maxInput: 1)
     }
 
     @Test func float32PeersOneRowPerCallMeetTheErrorBoundWithABackendThatAddsTheBias() async throws {
@@ -52,7 +52,7 @@ struct MatmulJSONBackendTests {
             try await withGateway(configuration) { gateway in
                 #expect(gateway.healthReport().models[0].backends.map(\.status) == ["verified", "verified"])
                 let worst = try await Self.maxError(gateway, rows: 5, seed: 100)
-                let bound = try Self.errorBound(gateway, unitRoundoff: 0x1p-24)
+                let bound = try Self.errorBound(gateway)
                 #expect(worst <= bound, "max error \(worst) above the bound \(bound)")
                 // A float32 pool really is approximate, and a forgotten bias would be off by |b| ≈ 0.03.
                 #expect(worst > 0 && worst < 0.01, "max error \(worst)")
@@ -68,7 +68,7 @@ struct MatmulJSONBackendTests {
                 options: ["dtype": .string("float64"), "batch": .bool(true)])
             try await withGateway(configuration) { gateway in
                 let worst = try await Self.maxError(gateway, rows: 8, seed: 200)
-                #expect(worst <= (try Self.errorBound(gateway, unitRoundoff: 0x1p-53)))
+                #expect(worst <= (try Self.errorBound(gateway)))
                 #expect(worst < 1e-9, "max error \(worst)")
             }
         }

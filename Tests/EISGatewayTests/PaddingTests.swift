@@ -25,7 +25,7 @@ struct PaddingTests {
         let model = deployment.model
         let real = try deployment.prepared([Fixtures.randomRow(seed: 1), Fixtures.randomRow(seed: 2)])
         var generator = SplitMix64(seed: 7)
-        let padded = Padding(buckets: [1, 8, 32]).pad(real, layer: model.layers[0], using: &generator)
+        let padded = Padding(buckets: [1, 8, 32]).pad(real, model: model, using: &generator)
         guard case .ring(let matrix) = padded, case .ring(let original) = real else { Issue.record("ring64 expected"); return }
         #expect(matrix.rows == 8)
         #expect(Array(matrix.elements.prefix(original.elements.count)) == original.elements)
@@ -49,7 +49,7 @@ struct PaddingTests {
             configuration.inputFractionBits = 10
             let model = try GatewayModel(configuration: configuration)
             var generator = SplitMix64(seed: 3)
-            let padded = Padding(buckets: [4]).pad(.ring(Matrix(rows: 0, columns: 256, elements: [])), layer: model.layers[0], using: &generator)
+            let padded = Padding(buckets: [4]).pad(.ring(Matrix(rows: 0, columns: 256, elements: [])), model: model, using: &generator)
             guard case .ring(let matrix) = padded else { Issue.record("ring64 expected"); return }
             #expect(matrix.rows == 4)
             for row in 0..<4 { #expect(model.layers[0].weights.productIsExact(for: matrix.row(row))) }

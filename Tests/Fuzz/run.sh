@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-8}"
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(share-request share-response infer-json config safetensors v2-request v2-response v2-metadata); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(share-request share-response infer-json config safetensors v2-request v2-response v2-metadata backend-text request-host); fi
 
 echo "== building eis-fuzz with libFuzzer and AddressSanitizer (.build-fuzz)"
 EIS_LIBFUZZER=1 swift build --scratch-path .build-fuzz --product eis-fuzz

@@ -14,8 +14,9 @@ struct KServeV2RejectionTests {
     }
 
     @Test func longNumbersAreElidedAndLongMessagesCut() {
-        #expect(KServeV2Rejection.redactNumbers("element -9223372036854775808 at 3, value 0.123456 or 1e-05, port 8080") ==
-                "element # at 3, value # or 1e-05, port 8080")
+        let echo = HTTPClientResponse(status: 400, body: Array(#"{"error":"element -9223372036854775808 at 3, value 0.123456 or 1e-05, port 8080\nFAKE"}"#.utf8))
+        #expect(KServeV2Rejection.error(echo, backend: "b", during: "infer").message ==
+                "b: infer: HTTP 400: element # at 3, value # or 1e-05, port 8080 FAKE")
         let long = HTTPClientResponse(status: 400, body: Array("{\"error\":\"\(String(repeating: "x", count: 500))\"}".utf8))
         let message = KServeV2Rejection.error(long, backend: "b", during: "infer").message
         #expect(message.hasSuffix("…") && message.count < 260)

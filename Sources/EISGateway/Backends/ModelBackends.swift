@@ -164,7 +164,7 @@ final class ModelBackends: Sendable {
     @discardableResult
     private func refuse(_ index: Int, model: GatewayModel, difference: String, logger: Logger) -> String {
         let backend = members[index]
-        let reason = "backend '\(backend.endpoint.name)' (\(backend.endpoint.url)) differs from \(model.name): \(difference)"
+        let reason = "backend '\(backend.endpoint.name)' (\(HealthReport.displayURL(backend.endpoint.url))) differs from \(model.name): \(difference)"
         let newlyRefused = state.withLock { state -> Bool in
             if case .refused = state.statuses[index] { return false }
             state.statuses[index] = .refused(reason: reason)

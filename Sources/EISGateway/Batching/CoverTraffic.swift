@@ -2,14 +2,14 @@ import Logging
 public import ServiceLifecycle
 
 /// Constant-rate cover traffic, as a `Service`: for every model with `cover_traffic_rps > 0`,
-/// each interval of `1/rps` seconds in which no real batch went out gets one dummy batch.
+/// one schedule of slots every `1/rps` seconds, each carrying one batch, real or dummy.
 ///
-/// A backend then sees at least `rps` batches a second for the model, padded to the smallest
-/// bucket, whether the gateway is idle or lightly used. Dummy batches take the normal path
-/// (`InferencePipeline.sendCover`): placement, failover, the same backends. At most one cover
-/// batch per model is in flight; an interval that finds one still running is skipped, so a slow
-/// backend slows cover down instead of piling it up. Its loops live in `run()` and end on
-/// graceful shutdown. The rates are read at start; a reload changes them only after a restart.
+/// Real batches wait for the next free slot (`BatchActivity`); a slot no real batch claimed
+/// gets a dummy batch. A backend then sees one batch per slot for the model, all at the same
+/// phase, whether the gateway is idle or busy. Dummy batches take the normal path
+/// (`InferencePipeline.sendCover`) with a real request's deadline: placement, failover, the same
+/// backends. Its loops live in `run()` and end on graceful shutdown. The rates are read at
+/// start; a reload changes them only after a restart.
 public struct CoverTraffic: Service {
     private let current: @Sendable () -> Gateway
     /// Interval between batches, by model name.
@@ -47,45 +47,55 @@ public struct CoverTraffic: Service {
         }
     }
 
-    /// One model's loop: a fixed schedule, one dummy batch for each interval with no real one.
-    func cover(model name: String, every interval: Duration) async {
-        var next = ContinuousClock.now + interval
-        var seen: Seen?
-        while !Task.isCancelled {
-            do { try await Task.sleep(until: next) } catch { return }
-            // Missed ticks (a slow cover batch) are skipped, never made up in a burst.
-            next = max(next + interval, .now)
-            seen = await tick(model: name, after: seen)
-        }
-    }
-
-    /// The end of one interval: sends a dummy batch when no real batch went out since `seen`,
-    /// the state at the end of the previous interval (nil at the first).
+    /// One model's loop: one fixed schedule of slots every `interval`, shared with the real
+    /// batches (`BatchActivity`); a slot that no real batch claimed carries a dummy batch.
     ///
-    /// - Returns: the state to compare the next interval with.
-    func tick(model name: String, after seen: Seen?) async -> Seen? {
-        let gateway = current()
-        guard let pipeline = gateway.pipelines[name] else { return nil }
-        if let seen, seen == Seen(pipeline) {
-            let deadline = ContinuousClock.now + min(gateway.configuration.backendTimeout, gateway.configuration.requestTimeout)
-            do throws(GatewayError) {
-                try await pipeline.sendCover(deadline: deadline)
-            } catch {
-                gateway.logger.debug("cover batch failed", metadata: ["model": "\(name)", "error": "\(error.code)"])
+    /// The loop looks at slot `n` half an interval early: if no real batch has claimed it, it
+    /// takes it and starts a task that pads a dummy batch and sleeps until the slot, exactly as
+    /// a real batch waits for its slot in `InferencePipeline.infer`, so both leave alike. A real
+    /// batch that comes later takes the next free slot.
+    func cover(model name: String, every interval: Duration) async {
+        let origin = ContinuousClock.now + interval
+        let lead = interval / 2
+        var slot = 0
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            while !Task.isCancelled {
+                let departure = origin + interval * slot
+                do { try await Task.sleep(until: departure - lead) } catch { break }
+                // Slots missed while this loop was late are left empty, never made up in a burst.
+                let now = ContinuousClock.now
+                if now > departure {
+                    slot = Int(((now - origin) / interval).rounded(.up))
+                    continue
+                }
+                let taken = slot
+                slot += 1
+                while inFlight >= Self.maxInFlight, await group.next() != nil { inFlight -= 1 }
+                let gateway = current()
+                guard let pipeline = gateway.pipelines[name] else { continue }
+                // A reloaded model has a new pipeline: it joins the same schedule.
+                pipeline.activity.schedule(every: interval, from: origin)
+                guard pipeline.activity.takeForCover(slot: taken) else { continue }
+                inFlight += 1
+                group.addTask { await Self.send(pipeline, at: departure, gateway: gateway) }
             }
+            group.cancelAll()
         }
-        return Seen(pipeline)
     }
 
-    /// A pipeline's identity and its count of real batches: a reload brings a new pipeline,
-    /// whose count starts over.
-    struct Seen: Equatable {
-        let pipeline: ObjectIdentifier
-        let realBatches: Int
+    /// Most cover batches of one model in flight at once; a slot past that stays empty, so a
+    /// slow backend slows cover down instead of piling it up.
+    static let maxInFlight = 4
 
-        init(_ pipeline: InferencePipeline) {
-            self.pipeline = ObjectIdentifier(pipeline.activity)
-            self.realBatches = pipeline.activity.realBatches
+    /// Sends one dummy batch with the deadline a real request gets, so it fails over exactly as
+    /// a real batch does (a share that times out at `backend_timeout_ms` goes to a spare).
+    static func send(_ pipeline: InferencePipeline, at departure: ContinuousClock.Instant, gateway: Gateway) async {
+        let deadline = departure + gateway.configuration.requestTimeout
+        do throws(GatewayError) {
+            try await pipeline.sendCover(at: departure, deadline: deadline)
+        } catch {
+            gateway.logger.debug("cover batch failed", metadata: ["model": "\(pipeline.model.name)", "error": "\(error.code)"])
         }
     }
 }

@@ -8,6 +8,7 @@ extension GatewayConfiguration {
         static let gateway: Set<String> = [
             "listen", "max_body_bytes", "max_rows_per_request", "request_timeout_ms", "backend_timeout_ms", "hedging",
             "log_level", "log_format", "server_binary", "auth_token_env", "batching", "max_batch", "max_delay_ms", "padding_buckets",
+            "allowed_hosts", "allowed_origins", "idle_timeout_ms", "body_timeout_ms", "max_connections",
         ]
         /// `[health]`.
         static let health: Set<String> = ["interval_ms", "timeout_ms", "unhealthy_threshold", "healthy_threshold"]
@@ -16,7 +17,7 @@ extension GatewayConfiguration {
         /// `[[models]]` (with `backends`, the `[[models.backends]]` array of tables).
         static let model: Set<String> = [
             "name", "path", "layer", "steps", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing",
-            "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "backends",
+            "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "allow_shared_endpoints", "backends",
         ]
         /// `[[models.backends]]`.
         static let backend: Set<String> = [

@@ -14,6 +14,11 @@ import TOMLKit
 /// | `[gateway] backend_timeout_ms` | int | 1000 |
 /// | `[gateway] hedging` | bool | false |
 /// | `[gateway] auth_token_env` | env var name | none |
+/// | `[gateway] allowed_hosts` | array of strings | `[]` |
+/// | `[gateway] allowed_origins` | array of strings | `[]` |
+/// | `[gateway] idle_timeout_ms` | int | 30000 |
+/// | `[gateway] body_timeout_ms` | int | 10000 |
+/// | `[gateway] max_connections` | int | 256 |
 /// | `[gateway] batching` | bool | true |
 /// | `[gateway] max_batch` | int (rows) | 32 |
 /// | `[gateway] max_delay_ms` | number | 1 |
@@ -39,6 +44,7 @@ import TOMLKit
 /// | `[[models]] allow_float_sharing` | bool | false |
 /// | `[[models]] float_mask_range` | number > 0 | required for float arithmetics |
 /// | `[[models]] cover_traffic_rps` | number ≥ 0 | 0 (off) |
+/// | `[[models]] allow_shared_endpoints` | bool | false |
 /// | `[[models]] v2_input_name` | string | `"input"` |
 /// | `[[models]] v2_output_name` | string | `"output"` |
 /// | `[[models.backends]] name` | string | `"<model>-<n>"` |
@@ -129,6 +135,11 @@ extension GatewayConfiguration {
             logLevel = reader.string(gateway, "log_level", path: "gateway") ?? logLevel
             logFormat = reader.string(gateway, "log_format", path: "gateway") ?? logFormat
             authTokenEnv = reader.string(gateway, "auth_token_env", path: "gateway")
+            allowedHosts = reader.strings(gateway, "allowed_hosts", path: "gateway") ?? allowedHosts
+            allowedOrigins = reader.strings(gateway, "allowed_origins", path: "gateway") ?? allowedOrigins
+            if let ms = reader.int(gateway, "idle_timeout_ms", path: "gateway") { idleTimeout = .milliseconds(ms) }
+            if let ms = reader.int(gateway, "body_timeout_ms", path: "gateway") { bodyTimeout = .milliseconds(ms) }
+            maxConnections = reader.int(gateway, "max_connections", path: "gateway") ?? maxConnections
             serverBinary = reader.string(gateway, "server_binary", path: "gateway").map { Self.resolve($0, against: baseDirectory) }
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
@@ -150,6 +161,7 @@ extension GatewayConfiguration {
             entry.allowFloatSharing = reader.bool(model, "allow_float_sharing", path: path) ?? false
             entry.floatMaskRange = reader.number(model, "float_mask_range", path: path)
             entry.coverTrafficRPS = reader.number(model, "cover_traffic_rps", path: path) ?? entry.coverTrafficRPS
+            entry.allowSharedEndpoints = reader.bool(model, "allow_shared_endpoints", path: path) ?? entry.allowSharedEndpoints
             entry.v2InputName = reader.string(model, "v2_input_name", path: path) ?? entry.v2InputName
             entry.v2OutputName = reader.string(model, "v2_output_name", path: path) ?? entry.v2OutputName
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
@@ -218,21 +230,22 @@ private struct TableReader {
 
     /// An array of integers.
     mutating func ints(_ table: TOMLTable, _ key: String, path: String) -> [Int]? {
-        guard let array = value(table, key, path: path, required: false, type: "an array of integers", { $0.array }) else { return nil }
-        let values = array.compactMap(\.int)
-        guard values.count == array.count else {
-            problems.append("\(join(path, key)): expected an array of integers")
-            return nil
-        }
-        return values
+        array(table, key, path: path, of: "integers") { $0.int }
     }
 
     /// An array of strings.
     mutating func strings(_ table: TOMLTable, _ key: String, path: String) -> [String]? {
-        guard let array = value(table, key, path: path, required: false, type: "an array of strings", { $0.array }) else { return nil }
-        let values = array.compactMap(\.string)
+        array(table, key, path: path, of: "strings") { $0.string }
+    }
+
+    /// An array whose every element `element` can read, else a problem naming `kind`.
+    private mutating func array<T>(
+        _ table: TOMLTable, _ key: String, path: String, of kind: String, _ element: (any TOMLValueConvertible) -> T?
+    ) -> [T]? {
+        guard let array = value(table, key, path: path, required: false, type: "an array of \(kind)", { $0.array }) else { return nil }
+        let values = array.compactMap(element)
         guard values.count == array.count else {
-            problems.append("\(join(path, key)): expected an array of strings")
+            problems.append("\(join(path, key)): expected an array of \(kind)")
             return nil
         }
         return values

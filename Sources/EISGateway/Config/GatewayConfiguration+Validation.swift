@@ -23,6 +23,17 @@ extension GatewayConfiguration {
         if let name = authTokenEnv, !Self.isEnvironmentName(name) {
             problems.append("gateway.auth_token_env: \"\(name)\" is not an environment variable name (the token itself never goes in the file)")
         }
+        if idleTimeout <= .zero { problems.append("gateway.idle_timeout_ms: must be positive") }
+        if bodyTimeout <= .zero { problems.append("gateway.body_timeout_ms: must be positive") }
+        if !(1...65_536).contains(maxConnections) { problems.append("gateway.max_connections: must be in 1...65536") }
+        for (index, host) in allowedHosts.enumerated()
+        where host.isEmpty || !host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:[]".contains($0)) }) {
+            problems.append("gateway.allowed_hosts[\(index)]: \"\(host.prefix(100))\" is not a host name")
+        }
+        for (index, origin) in allowedOrigins.enumerated()
+        where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
+            problems.append("gateway.allowed_origins[\(index)]: expected scheme://host[:port], as browsers send it, got \"\(origin.prefix(100))\"")
+        }
         if health.interval <= .zero { problems.append("health.interval_ms: must be positive") }
         if health.timeout <= .zero { problems.append("health.timeout_ms: must be positive") }
         if health.unhealthyThreshold < 1 { problems.append("health.unhealthy_threshold: must be at least 1") }
@@ -67,7 +78,13 @@ extension GatewayConfiguration {
                     problems.append("\(path).arithmetic: \(model.arithmetic) sharing leaks information about inputs; set allow_float_sharing = true to accept that (README, \"Float backends\")")
                 }
                 if let range = model.floatMaskRange {
-                    if !(range > 0 && range.isFinite) { problems.append("\(path).float_mask_range: must be a positive number") }
+                    // Positive; below 2^-20 the grid's spacing is absurdly fine, and above 2^50 a
+                    // float32 grid could not even hold an input of 1.
+                    if !(range > 0 && range.isFinite) {
+                        problems.append("\(path).float_mask_range: must be a positive number")
+                    } else if !(range >= 0x1p-20 && range <= 0x1p50) {
+                        problems.append("\(path).float_mask_range: must be between 2^-20 and 2^50")
+                    }
                 } else {
                     problems.append("\(path).float_mask_range: required for \(model.arithmetic) sharing (it sets the leakage and the error)")
                 }
@@ -99,6 +116,7 @@ extension GatewayConfiguration {
                     problems.append("\(backendPath).launch: only kind \"eis\" backends can be launched")
                 }
             }
+            if !model.allowSharedEndpoints { problems += Self.sharedEndpointProblems(model, path: path) }
             let domains = Set(model.backends.map(\.trustDomain))
             if model.backends.count < model.shares || domains.count < model.shares {
                 problems.append("\(path).backends: \(model.shares) shares need at least \(model.shares) backends in distinct trust domains; found \(model.backends.count) backends in \(domains.count) trust domains")
@@ -139,6 +157,35 @@ extension GatewayConfiguration {
         return problems
     }
 
+    /// Backends of one model at one host and port under different trust domains: one server
+    /// under two labels is one operator, and would see two shares of an input. Loopback names
+    /// count as one host. (Two names that resolve to one address cannot be seen here.)
+    static func sharedEndpointProblems(_ model: ModelConfiguration, path: String) -> [String] {
+        var seen = [String: (index: Int, domain: String)]()
+        var problems = [String]()
+        for (index, backend) in model.backends.enumerated() {
+            guard let url = backend.url, let key = endpointKey(url) else { continue }
+            if let first = seen[key] {
+                if first.domain != backend.trustDomain {
+                    problems.append("\(path).backends[\(index)].url: the same host and port as backends[\(first.index)] (\(key)) in another trust domain (\"\(backend.trustDomain)\" vs \"\(first.domain)\"): one server is one operator; set allow_shared_endpoints = true only if two operators really share this address")
+                }
+            } else {
+                seen[key] = (index, backend.trustDomain)
+            }
+        }
+        return problems
+    }
+
+    /// `host:port` of a URL, the host lowercased (every loopback name as `loopback`) and the
+    /// port defaulted by scheme; nil when it has no host.
+    static func endpointKey(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), var host = components.host?.lowercased(), !host.isEmpty else { return nil }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if isLoopback(host: host) { host = "loopback" }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        return "\(host):\(port)"
+    }
+
     /// Whether a URL's host is this machine (127.0.0.0/8, ::1 or localhost).
     static func isLoopback(url: String) -> Bool {
         guard let schemeEnd = url.range(of: "://") else { return false }
@@ -150,9 +197,20 @@ extension GatewayConfiguration {
         } else {
             host = authority.prefix { $0 != ":" }
         }
+        return isLoopback(host: String(host))
+    }
+
+    /// Whether a bare host (no brackets, no port) is this machine: `localhost`, `::1`, or
+    /// 127.0.0.0/8 as a canonical dotted quad. Nothing else: `0127.0.0.1`, `127.1`, `+127.0.0.1`
+    /// or `0x7f.0.0.1` may be read by a resolver as another address, or not as an address at all.
+    static func isLoopback(host: String) -> Bool {
         if host.lowercased() == "localhost" || host == "::1" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { octet in
+            // Decimal digits only, no leading zero, at most 255.
+            !octet.isEmpty && octet.count <= 3 && octet.allSatisfy { $0.isASCII && $0.isNumber }
+                && (octet == "0" || octet.first != "0") && Int(octet).map { $0 <= 255 } == true
+        }
     }
 
     /// A POSIX-style environment variable name: letters, digits and `_`, not starting with a digit.

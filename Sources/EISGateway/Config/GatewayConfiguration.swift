@@ -23,6 +23,19 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Name of an environment variable holding a bearer token; when set, every route but
     /// `/healthz` needs `Authorization: Bearer <token>`. Default: no token (loopback only).
     public var authTokenEnv: String?
+    /// Host names (besides the listen address) that `Host` may name; a web page reaching the
+    /// gateway through DNS rebinding carries its own name there and is refused. Default none.
+    public var allowedHosts: [String] = []
+    /// Origins (`scheme://host[:port]`) whose browser requests are served; any other request
+    /// with an `Origin` header is refused. Default none: browsers are refused.
+    public var allowedOrigins: [String] = []
+    /// A connection that sends nothing for this long is closed. Default 30 s.
+    public var idleTimeout: Duration = .seconds(30)
+    /// A request whose body has not arrived in full this long after its head is dropped, with
+    /// its connection. Default 10 s.
+    public var bodyTimeout: Duration = .seconds(10)
+    /// Most connections open at once; one more gets 503 `too_many_connections`. Default 256.
+    public var maxConnections = 256
     /// Coalescing of concurrent requests and padding of batches to fixed sizes.
     public var batching = BatchingConfiguration()
     /// Log level name. Default `info`.
@@ -79,6 +92,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var v2InputName = "input"
     /// The output tensor's name on the Open Inference routes. Default `output`.
     public var v2OutputName = "output"
+    /// Allow backends in different trust domains at one host and port (one server under two
+    /// labels is one operator). Default false: such a configuration is refused.
+    public var allowSharedEndpoints = false
     /// The backends that hold this model, at least `shares` of them in distinct trust domains.
     public var backends: [BackendConfiguration] = []
 

@@ -24,9 +24,15 @@ struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
     static var openPaths: Set<String> { ["/healthz", "/v2/health/live", "/v2/health/ready"] }
 
     /// Compares `Bearer <token>` in time that does not depend on where the first difference is.
+    /// The scheme name is case-insensitive (RFC 9110, section 11.1), the token is not.
     static func matches(_ presented: String, token: [UInt8]) -> Bool {
-        let expected = Array("Bearer ".utf8) + token
-        let given = Array(presented.utf8)
+        let scheme = Array("bearer ".utf8)
+        var given = Array(presented.utf8)
+        if given.count >= scheme.count {
+            // ASCII lowercase of the scheme only; the length is public, so this branch leaks nothing.
+            for index in 0..<scheme.count where (0x41...0x5A).contains(given[index]) { given[index] |= 0x20 }
+        }
+        let expected = scheme + token
         var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
         for index in 0..<max(given.count, expected.count) {
             let a = index < given.count ? given[index] : 0

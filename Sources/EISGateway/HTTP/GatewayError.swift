@@ -90,6 +90,14 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     static func tooManyRows(_ message: String) -> Self { Self(status: .badRequest, code: "too_many_rows", message: message) }
     /// 401: a token is configured and the request did not present it.
     static func unauthorized(_ message: String) -> Self { Self(status: .unauthorized, code: "unauthorized", message: message) }
+    /// 403: `Host` names something other than this gateway (DNS rebinding).
+    static func hostNotAllowed(_ message: String) -> Self { Self(status: .forbidden, code: "host_not_allowed", message: message) }
+    /// 403: a browser request from an origin not in `allowed_origins`.
+    static func originNotAllowed(_ message: String) -> Self { Self(status: .forbidden, code: "origin_not_allowed", message: message) }
+    /// 415: `/infer` with a content type other than JSON or raw float32.
+    static func unsupportedMediaType(_ message: String) -> Self {
+        Self(status: .unsupportedMediaType, code: "unsupported_media_type", message: message)
+    }
     /// 404: no such model.
     static func unknownModel(_ message: String) -> Self { Self(status: .notFound, code: "unknown_model", message: message) }
     /// 413: body over `max_body_bytes`.

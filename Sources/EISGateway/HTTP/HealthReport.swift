@@ -1,3 +1,5 @@
+import Foundation
+
 /// The JSON body of the gateway's `GET /healthz`.
 struct HealthReport: Encodable, Sendable {
     /// One backend's state.
@@ -25,4 +27,15 @@ struct HealthReport: Encodable, Sendable {
     /// `ok` when every model can be served, else `degraded`.
     var status: String
     var models: [ModelState]
+
+    /// A backend URL as `/healthz` and the log show it: scheme, host, port and path only. User
+    /// info and query strings may hold credentials (`https://user:key@…`, `?api_key=…`).
+    static func displayURL(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.host != nil else { return "(not a URL)" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        components.fragment = nil
+        return components.string ?? "(not a URL)"
+    }
 }

@@ -15,8 +15,8 @@ public struct GatewayModel: Sendable {
     public let shares: Int
     /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
     public let arithmetic: Arithmetic
-    /// Float masks are uniform in `[−floatMaskRange, floatMaskRange]` (float arithmetics only).
-    public let floatMaskRange: Double
+    /// The grid float masks, inputs and shares live on (float arithmetics only; nil for ring64).
+    public let floatMaskGrid: FloatMaskGrid?
 
     /// Input width of a request row.
     public var inputs: Int {
@@ -33,7 +33,7 @@ public struct GatewayModel: Sendable {
     ///
     /// - Precondition: at least one layer; without a plan, each layer's input width is the
     ///   previous one's output width; with one, `layers` are the plan's linear layers.
-    public init(name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64, floatMaskRange: Double = 0) {
+    public init(name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64, floatMaskGrid: FloatMaskGrid? = nil) {
         precondition(!layers.isEmpty, "a model has at least one layer")
         precondition(plan != nil || zip(layers, layers.dropFirst()).allSatisfy { $0.outputs == $1.inputs }, "consecutive layers must fit")
         self.name = name
@@ -41,7 +41,7 @@ public struct GatewayModel: Sendable {
         self.plan = plan
         self.shares = shares
         self.arithmetic = arithmetic
-        self.floatMaskRange = floatMaskRange
+        self.floatMaskGrid = floatMaskGrid
     }
 
     /// Loads the model file named in `configuration`.
@@ -57,7 +57,11 @@ public struct GatewayModel: Sendable {
         self.name = configuration.name
         self.shares = configuration.shares
         self.arithmetic = configuration.arithmetic
-        self.floatMaskRange = configuration.floatMaskRange ?? 0
+        if configuration.arithmetic != .ring64, let range = configuration.floatMaskRange {
+            self.floatMaskGrid = FloatMaskGrid(range: range, shares: configuration.shares, arithmetic: configuration.arithmetic)
+        } else {
+            self.floatMaskGrid = nil
+        }
         if let steps = configuration.steps {
             let plan: ModelPlan
             do {

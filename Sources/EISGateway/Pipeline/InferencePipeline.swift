@@ -54,15 +54,30 @@ struct InferencePipeline: Sendable {
     /// - Throws: `GatewayError` (503 without enough backends, 504 at the deadline).
     func infer(prepared secret: ShareMatrix, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
         var random = SecureRandom()
-        let padded = padding.pad(secret, layer: model.layers[0], using: &random)
+        let padded = padding.pad(secret, model: model, using: &random)
         metrics.recordBatch(model: model.name, rows: secret.rows, paddingRows: padded.rows - secret.rows)
-        activity.recordRealBatch()
-        return try await run(padded, realRows: secret.rows, deadline: deadline)
+        // With cover traffic every batch leaves at a slot of one schedule (BatchActivity),
+        // shared before it waits, so what is left at the slot is the same work for any batch.
+        switch activity.claimSlot(by: deadline) {
+        case .now:
+            return try await run(padded, realRows: secret.rows, deadline: deadline)
+        case .at(let departure):
+            let sharing = firstSharing(of: padded)
+            try? await Task.sleep(until: departure)
+            return try await run(padded, firstSharing: sharing, realRows: secret.rows, deadline: deadline)
+        case .tooLate:
+            throw .deadlineExceeded("model '\(model.name)': the deadline passes before the next batch slot")
+        }
     }
 
-    /// Runs padded rows through the model: its one round, or its plan (rounds and local steps).
-    private func run(_ padded: ShareMatrix, realRows: Int, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
-        guard let plan = model.plan else { return try await round(0).run(padded, realRows: realRows, deadline: deadline) }
+    /// Runs padded rows through the model: its one round (with its first sharing, when drawn
+    /// already), or its plan (rounds and local steps).
+    private func run(
+        _ padded: ShareMatrix, firstSharing: [ShareMatrix]? = nil, realRows: Int, deadline: ContinuousClock.Instant
+    ) async throws(GatewayError) -> [[Double]] {
+        guard let plan = model.plan else {
+            return try await round(0).run(padded, firstSharing: firstSharing, realRows: realRows, deadline: deadline)
+        }
         guard case .real(let rows) = padded else { preconditionFailure("a plan model's rows are prepared as reals") }
         let output: Matrix<Double>
         do {
@@ -77,14 +92,24 @@ struct InferencePipeline: Sendable {
     }
 
     /// Sends one batch of dummy rows only (the smallest bucket), through the same path as real
-    /// batches: placement, failover, the same backends and metrics for their calls.
-    func sendCover(deadline: ContinuousClock.Instant) async throws(GatewayError) {
+    /// batches: placement, failover, the same backends and metrics for their calls. Like a real
+    /// batch it is padded first and then waits for its slot, `departure`, so both leave alike.
+    func sendCover(at departure: ContinuousClock.Instant = .now, deadline: ContinuousClock.Instant) async throws(GatewayError) {
         var random = SecureRandom()
         let empty: ShareMatrix = model.arithmetic == .ring64 && model.plan == nil
             ? .ring(Matrix(rows: 0, columns: model.inputs, elements: []))
             : .real(Matrix(rows: 0, columns: model.inputs, elements: []))
+        let padded = padding.pad(empty, model: model, using: &random)
         metrics.recordCoverBatch(model: model.name)
-        _ = try await run(padding.pad(empty, layer: model.layers[0], using: &random), realRows: 0, deadline: deadline)
+        let sharing = firstSharing(of: padded)
+        try? await Task.sleep(until: departure)
+        _ = try await run(padded, firstSharing: sharing, realRows: 0, deadline: deadline)
+    }
+
+    /// The sharing a one-round model's batch is sent with, drawn before the batch waits for its
+    /// slot; nil for a plan, whose rounds share their inputs as they come to them.
+    private func firstSharing(of padded: ShareMatrix) -> [ShareMatrix]? {
+        model.plan == nil ? round(0).split(padded) : nil
     }
 
     /// Checks the rows and brings them into the first round's arithmetic: fixed point for the
@@ -110,6 +135,10 @@ struct InferencePipeline: Sendable {
                 // backends change arithmetic.
                 guard abs(value) < limit else {
                     throw .outOfRange("row \(rowIndex), index \(column): magnitude must be below \(limit)")
+                }
+                // Beyond the mask range a value would stand out of its share's box, and off the grid.
+                if let grid = model.floatMaskGrid, abs(value) > grid.inputLimit {
+                    throw .outOfRange("row \(rowIndex), index \(column): magnitude must be at most float_mask_range (\(grid.inputLimit))")
                 }
                 elements.append(value)
             }

@@ -44,8 +44,8 @@ struct Padding: Sendable {
         return max(rows, min(padded, maxRows))
     }
 
-    /// `secret` with dummy rows appended up to `paddedCount(secret.rows)`.
-    func pad(_ secret: ShareMatrix, layer: SharedLayer, using generator: inout some RandomNumberGenerator) -> ShareMatrix {
+    /// `secret` (the input of `model`'s first round) with dummy rows appended up to `paddedCount(secret.rows)`.
+    func pad(_ secret: ShareMatrix, model: GatewayModel, using generator: inout some RandomNumberGenerator) -> ShareMatrix {
         let dummies = paddedCount(secret.rows) - secret.rows
         guard dummies > 0 else { return secret }
         let columns = secret.columns
@@ -53,13 +53,15 @@ struct Padding: Sendable {
         case .ring(let matrix):
             var elements = matrix.elements
             elements.reserveCapacity((matrix.rows + dummies) * columns)
-            let bound = Self.dummyBound(layer)
+            let bound = Self.dummyBound(model.layers[0])
             for _ in 0..<(dummies * columns) { elements.append(Int64.random(in: -bound...bound, using: &generator)) }
             return .ring(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
         case .real(let matrix):
             var elements = matrix.elements
             elements.reserveCapacity((matrix.rows + dummies) * columns)
-            for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -1...1, using: &generator)) }
+            // Within ±1 like common real inputs, and within the mask grid's input limit.
+            let bound = min(1, model.floatMaskGrid?.inputLimit ?? 1)
+            for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -bound...bound, using: &generator)) }
             return .real(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
         }
     }

@@ -21,10 +21,14 @@ struct ShareRound: Sendable {
     /// - Parameters:
     ///   - secret: `[rows, layer.inputs]`, encoded for the model's arithmetic (`encode` for
     ///     ring64) and proven exact.
+    ///   - firstSharing: the first attempt's sharing of `secret` when drawn already (`split`);
+    ///     a fresh sharing after a failure is always drawn here.
     ///   - addingBias: whether the answer includes the bias (false when a model plan adds it).
     /// - Returns: `realRows` output rows of `layer.outputs` values.
     /// - Throws: `GatewayError` (503 without enough backends, 504 at the deadline).
-    func run(_ secret: ShareMatrix, realRows: Int, addingBias: Bool = true, deadline: ContinuousClock.Instant) async throws(GatewayError) -> [[Double]] {
+    func run(
+        _ secret: ShareMatrix, firstSharing: [ShareMatrix]? = nil, realRows: Int, addingBias: Bool = true, deadline: ContinuousClock.Instant
+    ) async throws(GatewayError) -> [[Double]] {
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
@@ -35,7 +39,8 @@ struct ShareRound: Sendable {
                 if ContinuousClock.now >= deadline || Task.isCancelled || lastError?.isUnavailable == true { break attempts }
                 fanOut.metrics.recordFailover(model: model.name, reason: "fresh_sharing")
             }
-            let batches = split(secret).map {
+            let sharing = attempt == 0 ? firstSharing ?? split(secret) : split(secret)
+            let batches = sharing.map {
                 ShareBatch(layer: layer.name, arithmetic: model.arithmetic,
                            inputFractionBits: model.arithmetic == .ring64 ? layer.inputCodec.fractionBits : 0, shares: $0)
             }
@@ -82,15 +87,17 @@ struct ShareRound: Sendable {
         return Matrix(rows: rows.count, columns: width, elements: elements)
     }
 
-    /// One fresh sharing of the prepared input: `k` shares from the secure generator.
-    private func split(_ secret: ShareMatrix) -> [ShareMatrix] {
+    /// One fresh sharing of the prepared input: `k` shares from the secure generator (ring64),
+    /// or masks on the model's float grid (float arithmetics).
+    func split(_ secret: ShareMatrix) -> [ShareMatrix] {
         var random = SecureRandom()
         switch secret {
         case .ring(let matrix):
             return AdditiveSharing.split(matrix.elements, into: model.shares, using: &random)
                 .map { .ring(Matrix(rows: matrix.rows, columns: matrix.columns, elements: $0)) }
         case .real(let matrix):
-            return FloatMasking.split(matrix.elements, into: model.shares, range: model.floatMaskRange, using: &random)
+            guard let grid = model.floatMaskGrid else { preconditionFailure("float models have a mask grid") }
+            return FloatMasking.split(matrix.elements, grid: grid, using: &random)
                 .map { .real(Matrix(rows: matrix.rows, columns: matrix.columns, elements: $0)) }
         }
     }

@@ -59,7 +59,8 @@ package struct V2Inference: Sendable {
     /// Reads `request` for a model with `signature`.
     ///
     /// - Throws: `GatewayError` 400 for the wrong number or names of tensors, a shape that is
-    ///   not `[width]` or `[n, width]`, no rows or more than `maxRows`.
+    ///   not `[width]` or `[n, width]`, no rows or more than `maxRows`, or an INT64 value that
+    ///   Double cannot hold exactly.
     package init(_ request: InferenceRequest, signature: Signature, maxRows: Int) throws(GatewayError) {
         guard request.inputs.count == 1, let input = request.inputs.first else {
             throw .wrongTensor("the model takes one input tensor, '\(signature.inputName)'; the request has \(request.inputs.count)")
@@ -84,7 +85,12 @@ package struct V2Inference: Sendable {
         switch input.data {
         case .fp32(let floats): values = floats.map(Double.init)
         case .fp64(let doubles): values = doubles
-        case .int64(let integers): values = integers.map(Double.init)
+        case .int64(let integers):
+            // Refused, not rounded: an integer beyond 2^53 has no exact Double (invariant 5).
+            if let index = integers.firstIndex(where: { Double(exactly: $0) == nil }) {
+                throw .outOfRange("input '\(input.name)': element \(index) is an INT64 that is not exact as a number (beyond ±2^53)")
+            }
+            values = integers.map(Double.init)
         }
         rows = (0..<count).map { row in Array(values[(row * width)..<((row + 1) * width)]) }
         batched = input.shape.count == 2

@@ -25,7 +25,7 @@ struct ProcessDeployment {
 
     /// Sends one `/infer` request.
     func infer(body: [UInt8] = Self.body) async throws -> HTTPClientResponse {
-        try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", body: body), timeout: .seconds(10))
+        try await client.execute(HTTPClientRequest(method: .post, url: url + "/infer", headers: [(name: "Content-Type", value: "application/json")], body: body), timeout: .seconds(10))
     }
 
     /// Sends `/infer` from `workers` closed loops for `duration` while `meanwhile` runs.

@@ -10,6 +10,7 @@ import Synchronization
 final class RecordingBackend: Backend, Sendable {
     private struct State {
         var rows: [Int] = []
+        var arrivals: [(at: ContinuousClock.Instant, rows: Int)] = []
         var delay: Duration
         var failing = false
         var held = false
@@ -70,6 +71,9 @@ final class RecordingBackend: Backend, Sendable {
     /// The row count of every batch received, in order.
     var rowCounts: [Int] { state.withLock { $0.rows } }
 
+    /// When each batch arrived, with its row count, in order.
+    var arrivals: [(at: ContinuousClock.Instant, rows: Int)] { state.withLock { $0.arrivals } }
+
     /// How long each later call takes.
     func setDelay(_ delay: Duration) { state.withLock { $0.delay = delay } }
 
@@ -88,6 +92,7 @@ final class RecordingBackend: Backend, Sendable {
         guard case .ring(let shares) = batch.shares else { throw .unsupported("\(endpoint.name): ring64 only") }
         let (delay, failing, held) = state.withLock { state in
             state.rows.append(shares.rows)
+            state.arrivals.append((ContinuousClock.now, shares.rows))
             return (state.delay, state.failing, state.held)
         }
         if failing { throw .unreachable("\(endpoint.name): failing on purpose") }

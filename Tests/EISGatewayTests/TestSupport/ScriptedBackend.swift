@@ -36,6 +36,8 @@ enum ShareBehaviour: String, Sendable, CaseIterable, CustomStringConvertible {
     case hostileErrorText
     /// Announces the right length, sends half, and closes the connection.
     case closesMidBody
+    /// A JSON error that echoes the first values of the share it was sent, as a careless server does.
+    case echoesShare
 
     var description: String { rawValue }
 
@@ -48,7 +50,7 @@ enum ShareBehaviour: String, Sendable, CaseIterable, CustomStringConvertible {
         case .honest: "ok"
         case .extraRow, .missingColumn, .wrongArithmetic, .truncatedBody, .garbage, .oversized, .oversizedChunked: "bad_response"
         case .trickle, .hang: "timeout"
-        case .htmlError, .hostileErrorText: "rejected"
+        case .htmlError, .hostileErrorText, .echoesShare: "rejected"
         case .closesMidBody: "unreachable"
         }
     }
@@ -70,6 +72,8 @@ final class ScriptedBackend: Sendable {
     private let released = Atomic<Bool>(false)
     // Guarded by the Mutex: the `requiredHeader` values seen, one per request.
     private let headerValues = Mutex<[String?]>([])
+    // Guarded by the Mutex: the share values `echoesShare` put in its error answers.
+    private let echoedValues = Mutex<[String]>([])
 
     /// Loads the demo model as the real server does.
     init(behaviour: ShareBehaviour, protocolVersion: Int = Int(ShareProtocol.version), requiredHeader: (name: HTTPField.Name, value: String)? = nil) throws {
@@ -84,6 +88,9 @@ final class ScriptedBackend: Sendable {
 
     /// The `requiredHeader` values received so far (nil where the field was missing).
     var receivedHeaderValues: [String?] { headerValues.withLock { $0 } }
+
+    /// The share values echoed in error answers so far (decimal text).
+    var echoed: [String] { echoedValues.withLock { $0 } }
 
     /// Ends hanging and trickling answers early, so the server can shut down at once.
     func release() { released.store(true, ordering: .relaxed) }
@@ -114,7 +121,7 @@ final class ScriptedBackend: Sendable {
                 throw HTTPError(.badRequest)
             }
             let partials = RingKernels.multiply(shares.shares, byTransposeOf: layer.weights.matrix)
-            return await self.answer(ShareResponse(partials: partials), rows: shares.shares.rows)
+            return await self.answer(ShareResponse(partials: partials), rows: shares.shares.rows, shares: shares.shares.elements)
         }
         return router
     }
@@ -128,7 +135,7 @@ final class ScriptedBackend: Sendable {
     }
 
     /// The scripted answer to a share request whose right answer is `valid`.
-    private func answer(_ valid: ShareResponse, rows: Int) async -> Response {
+    private func answer(_ valid: ShareResponse, rows: Int, shares: [Int64]) async -> Response {
         let bytes = valid.encoded()
         let outputs = valid.partials.columns
         let share = { (body: [UInt8]) in
@@ -187,6 +194,12 @@ final class ScriptedBackend: Sendable {
                             body: ResponseBody(byteBuffer: ByteBuffer(string: "<!DOCTYPE html><html><body><h1>500 Internal Server Error</h1></body></html>")))
         case .hostileErrorText:
             let body = ErrorBody(code: "forged\nERROR gateway: \u{1B}[31mfake line", message: String(repeating: "A", count: 2_000) + "\r\nINJECTED")
+            return Response(status: .badRequest, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data())))
+        case .echoesShare:
+            let values = shares.prefix(16).map(String.init)
+            echoedValues.withLock { $0 += values }
+            let body = ErrorBody(code: "bad_share", message: "cannot multiply the share [\(values.joined(separator: ", "))]")
             return Response(status: .badRequest, headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data())))
         case .closesMidBody:

@@ -1,3 +1,4 @@
+import EISBackend
 import EISCore
 import EISGateway
 import OpenInference
@@ -26,6 +27,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case v2Response = "v2-response"
     /// The V2 model metadata, error and readiness decoders (also read from kserve-v2 backends).
     case v2Metadata = "v2-metadata"
+    /// `BackendText.quote`, which every plugin passes a backend's error text through before a
+    /// log or `/healthz` sees it (issue 12, item 4).
+    case backendText = "backend-text"
+    /// The gateway's reading of a request's `Host` (issue 12, item 6: DNS rebinding).
+    case requestHost = "request-host"
 
     /// Runs one input through the target.
     public func run(_ data: UnsafeRawBufferPointer) {
@@ -38,7 +44,33 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .v2Request: Self.v2Request(data)
         case .v2Response: Self.v2Response(data)
         case .v2Metadata: Self.v2Metadata(data)
+        case .backendText: Self.backendText(data)
+        case .requestHost: Self.requestHost(data)
         }
+    }
+
+    /// Whatever a backend sends, the quote is short, has no control or format characters, and
+    /// holds no run of five ASCII digits (a share's value).
+    static func backendText(_ data: UnsafeRawBufferPointer) {
+        let quoted = BackendText.quote(bytes: data)
+        precondition(quoted.count <= BackendText.limit + 1, "quote too long")
+        precondition(!quoted.unicodeScalars.contains { [.control, .format, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) },
+                     "control character survived")
+        var run = 0
+        for scalar in quoted.unicodeScalars {
+            run = ("0"..."9").contains(scalar) ? run + 1 : (".+-eE".unicodeScalars.contains(scalar) ? run : 0)
+            precondition(run < 5, "a long digit run survived")
+        }
+    }
+
+    /// Any `Host` value: parsing never traps, and no name outside the loopback names is taken
+    /// for a loopback listener's own (a rebinding page's host name must be refused).
+    static func requestHost(_ data: UnsafeRawBufferPointer) {
+        let authority = String(decoding: data, as: UTF8.self)
+        let configuration = GatewayConfiguration()
+        guard configuration.allowsHost(authority) else { return }
+        let host = GatewayConfiguration.host(of: authority)
+        precondition(["localhost", "127.0.0.1", "::1"].contains(host), "host \(host) accepted for a loopback listener")
     }
 
     /// Small limits, so the fuzzer explores the checks rather than allocating.
