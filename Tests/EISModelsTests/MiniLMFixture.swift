@@ -30,7 +30,7 @@ enum MiniLM {
         "Privacy-preserving inference splits every linear layer's input into random shares.",
         "supercalifragilisticexpialidocious antidisestablishmentarianism pneumonoultramicroscopicsilicovolcanoconiosis",
         "ok", "Ünïcödé façade naïve coöperate résumé", "Numbers 3.14159 2.71828 1.41421 and 1e-12 are small",
-        String(repeating: "long sentence about shares and servers ", count: 12),
+        String(repeating: "a longer sentence about shares and servers ", count: 6),
     ]
 
     /// What the reference computed for one sentence.

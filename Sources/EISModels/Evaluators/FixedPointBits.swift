@@ -22,5 +22,6 @@ public struct FixedPointBits: Sendable, Hashable, CustomStringConvertible {
     /// The largest output magnitude a product may reach, `2^(63 − fx − fw)`.
     public var headroom: Double { Double(sign: .plus, exponent: 63 - input - weight, significand: 1) }
 
+    /// `fx = …, fw = …`, for messages.
     public var description: String { "fx = \(input), fw = \(weight)" }
 }

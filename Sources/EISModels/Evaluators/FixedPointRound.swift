@@ -41,8 +41,15 @@ public struct FixedPointRound: Sendable {
     /// - Throws: `ModelRunError.overflow` naming the model, layer and row when a value cannot be
     ///   encoded or a row's product could wrap: the gateway's error, never the client's.
     public func encode(_ x: Matrix<Double>) throws(ModelRunError) -> Matrix<Int64> {
+        try encodeMeasuringHeadroom(x).encoded
+    }
+
+    /// `encode(_:)`, also returning the largest fraction of 2^63 that a row's product bound
+    /// reached (below 1 is exact): how much headroom real inputs leave, for tests and telemetry.
+    public func encodeMeasuringHeadroom(_ x: Matrix<Double>) throws(ModelRunError) -> (encoded: Matrix<Int64>, boundFraction: Double) {
         precondition(x.columns == weights.matrix.columns, "input width \(x.columns) for a layer of width \(weights.matrix.columns)")
         var encoded = [Int64](repeating: 0, count: x.elements.count)
+        var worst = 0.0
         let width = x.columns
         for r in 0..<x.rows {
             for j in 0..<width {
@@ -57,14 +64,9 @@ public struct FixedPointRound: Sendable {
                 throw .overflow(model: model, layer: layer,
                                 "round input row \(r) could make |W·x| reach the headroom \(bits.headroom) of \(bits); refusing to send a product that may wrap")
             }
+            worst = max(worst, weights.productBound(for: row) / 0x1p63)
         }
-        return Matrix(rows: x.rows, columns: width, elements: encoded)
-    }
-
-    /// The fraction of the exactness limit this row's product bound uses (below 1 is exact):
-    /// how much headroom a real input leaves.
-    public func boundFraction(ofEncodedRow row: ArraySlice<Int64>) -> Double {
-        weights.productBound(for: row) / 0x1p63
+        return (Matrix(rows: x.rows, columns: width, elements: encoded), worst)
     }
 
     /// `W_enc · x_enc` (the recombined sum, read as signed) divided by `2^(fx+fw)`; no bias.

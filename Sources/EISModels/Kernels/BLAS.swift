@@ -43,32 +43,17 @@ enum BLAS {
                     a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
-    /// `Y = X · Wᵀ` for a batch `X` `[rows, in]` and a weight `W` `[out, in]` (nn.Linear layout).
-    static func multiply(_ x: [Double], rows: Int, byTransposeOf w: [Double], outputs: Int, inputs: Int) -> [Double] {
-        var y = [Double](repeating: 0, count: rows * outputs)
+    /// `Y = X · Wᵀ` for a batch `X` `[rows, in]` and a weight `W` `[out, in]` (nn.Linear layout),
+    /// in the precision of `Scalar`.
+    static func multiply<Scalar: BLASScalar>(_ x: [Scalar], rows: Int, byTransposeOf w: [Scalar], outputs: Int, inputs: Int) -> [Scalar] {
+        var y = [Scalar](repeating: 0, count: rows * outputs)
         guard rows > 0, outputs > 0, inputs > 0 else { return y }
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    dgemm(.plain, .transposed, m: rows, n: outputs, k: inputs, alpha: 1,
-                          a: xp.baseAddress!, lda: inputs, b: wp.baseAddress!, ldb: inputs,
-                          beta: 0, c: yp.baseAddress!, ldc: outputs)
-                }
-            }
-        }
-        return y
-    }
-
-    /// `Y = X · Wᵀ` in single precision; see `multiply(_:rows:byTransposeOf:outputs:inputs:)`.
-    static func multiply(_ x: [Float], rows: Int, byTransposeOf w: [Float], outputs: Int, inputs: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: rows * outputs)
-        guard rows > 0, outputs > 0, inputs > 0 else { return y }
-        x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    sgemm(.plain, .transposed, m: rows, n: outputs, k: inputs, alpha: 1,
-                          a: xp.baseAddress!, lda: inputs, b: wp.baseAddress!, ldb: inputs,
-                          beta: 0, c: yp.baseAddress!, ldc: outputs)
+                    Scalar.gemm(.plain, .transposed, m: rows, n: outputs, k: inputs, alpha: 1,
+                                a: xp.baseAddress!, lda: inputs, b: wp.baseAddress!, ldb: inputs,
+                                beta: 0, c: yp.baseAddress!, ldc: outputs)
                 }
             }
         }
@@ -78,5 +63,34 @@ enum BLAS {
     private static func blasInt(_ value: Int) -> Int32 {
         guard let narrow = Int32(exactly: value) else { preconditionFailure("BLAS dimension \(value) exceeds 32 bits") }
         return narrow
+    }
+}
+
+/// A floating-point type OpenBLAS multiplies: `Double` (dgemm) or `Float` (sgemm).
+protocol BLASScalar: BinaryFloatingPoint {
+    /// Row-major GEMM in this precision.
+    static func gemm(
+        _ opA: BLAS.Operand, _ opB: BLAS.Operand, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+extension Double: BLASScalar {
+    static func gemm(
+        _ opA: BLAS.Operand, _ opB: BLAS.Operand, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        BLAS.dgemm(opA, opB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}
+
+extension Float: BLASScalar {
+    static func gemm(
+        _ opA: BLAS.Operand, _ opB: BLAS.Operand, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        BLAS.sgemm(opA, opB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 }
