@@ -90,6 +90,15 @@ let package = Package(
         // networking. Local float work (attention, the reference evaluators) runs on OpenBLAS.
         .target(name: "EISModels", dependencies: ["EISCore", "COpenBLAS"], swiftSettings: modelMathSettings),
         .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
+        // Connection-level protections both HTTP fronts use (the gateway's and the share server's).
+        .target(
+            name: "EISHTTPGuards",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // BERT WordPiece tokenization with the ids of Hugging Face `tokenizers`; Foundation only.
         .target(name: "EISTokenizer", swiftSettings: strictSettings),
         // The Open Inference Protocol (KServe V2) REST messages, both directions; pure, no I/O. Not
@@ -116,7 +125,7 @@ let package = Package(
         .target(
             name: "EISServer",
             dependencies: [
-                "EISCore",
+                "EISCore", "EISHTTPGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -132,7 +141,7 @@ let package = Package(
             name: "EISGateway",
             dependencies: [
                 "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin", "OpenInference",
-                "EISModels",
+                "EISModels", "EISHTTPGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import EISCore
+import EISHTTPGuards
 import Foundation
 public import Hummingbird
 import HummingbirdCore

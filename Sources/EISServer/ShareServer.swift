@@ -1,4 +1,5 @@
 import EISCore
+import EISHTTPGuards
 public import Hummingbird
 public import Logging
 import Foundation

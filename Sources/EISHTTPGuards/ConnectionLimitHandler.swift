@@ -1,8 +1,8 @@
 import HTTPTypes
 import HummingbirdCore
-import Logging
-import NIOCore
-import NIOHTTPTypes
+public import Logging
+public import NIOCore
+public import NIOHTTPTypes
 import Synchronization
 
 /// Caps the connections one server holds open at a time.
@@ -14,21 +14,23 @@ import Synchronization
 ///
 /// Added per connection through `HTTP1Channel.Configuration.additionalChannelHandlers`, with one
 /// shared `Counter`; the handler's own state is touched on its event loop only.
-final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+public final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
+    public typealias OutboundIn = HTTPResponsePart
+    public typealias OutboundOut = HTTPResponsePart
 
     /// The open connections of one server, shared by all its handlers.
-    final class Counter: Sendable {
+    public final class Counter: Sendable {
         /// Most connections served at once.
-        let limit: Int
-        let logger: Logger
+        public let limit: Int
+        /// Where a refused connection is logged.
+        public let logger: Logger
         // Atomic: handlers on every event loop update it.
         private let open = Atomic<Int>(0)
 
-        init(limit: Int, logger: Logger) {
+        /// A count of zero open connections, refusing past `limit`.
+        public init(limit: Int, logger: Logger) {
             self.limit = limit
             self.logger = logger
         }
@@ -48,11 +50,12 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var counted = false
     private var refused = false
 
-    init(counter: Counter) {
+    /// A handler for one connection, counted in `counter`.
+    public init(counter: Counter) {
         self.counter = counter
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         guard !counted else { return }
         counted = true
         refused = !counter.admit()
@@ -61,12 +64,12 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         if counted { counter.release() }
         counted = false
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard refused else {
             context.fireChannelRead(data)
             return

@@ -1,6 +1,6 @@
 import HummingbirdCore
-import NIOCore
-import NIOHTTPTypes
+public import NIOCore
+public import NIOHTTPTypes
 
 /// Closes a connection whose request is not read in full within a deadline.
 ///
@@ -12,19 +12,20 @@ import NIOHTTPTypes
 ///
 /// Added per connection through `HTTP1Channel.Configuration.additionalChannelHandlers`; it runs
 /// on the connection's event loop only, so its state needs no lock.
-final class RequestReadDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
+public final class RequestReadDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
 
     /// Longest time from a request's head to its end.
     private let deadline: TimeAmount
     private var timer: Scheduled<Void>?
 
-    init(deadline: TimeAmount) {
+    /// A handler that closes the connection `deadline` after a request head whose end has not come.
+    public init(deadline: TimeAmount) {
         self.deadline = deadline
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
             timer?.cancel()
@@ -39,12 +40,12 @@ final class RequestReadDeadlineHandler: ChannelInboundHandler, RemovableChannelH
         context.fireChannelRead(data)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()
