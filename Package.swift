@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "EISServer",
             dependencies: [
-                "EISCore", "EISHTTPGuards",
+                "EISCore", "EISHTTPGuards", "EISModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -226,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "EISServerTests",
             dependencies: [
-                "EISServer", "EISCore", "EISTestSupport", "CurlTransport", "EISLogging",
+                "EISServer", "EISCore", "EISModels", "EISTestSupport", "CurlTransport", "EISLogging",
                 // `ChildProcess` is the launcher the gateway uses for eis-server, so the tests start it the same way.
                 "EISGateway", "eis-server",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,6 @@
 public import EISCore
+import EISModels
+import Foundation
 
 /// A model loaded by the share server: its layers with weights encoded into Z/2^64.
 ///
@@ -17,13 +19,22 @@ public struct ServedModel: Sendable {
     /// Layers by name.
     public let layers: [String: Layer]
 
-    /// Loads every `nn.Linear` layer from a safetensors file and encodes its weights.
+    /// Loads every linear layer of a model and encodes its weights: every `nn.Linear` layer of a
+    /// safetensors file, or, for a Hugging Face BERT-family folder (`config.json`,
+    /// `model.safetensors`), the layers the gateway outsources: per encoder layer Q, K and V fused
+    /// into one `[3·hidden, hidden]` layer, the attention output, FFN up and FFN down, under the
+    /// names `EISModels.BertEncoder` gives them.
     ///
-    /// - Throws: `SafetensorsError` or `FixedPointError` (a weight too large for `fw`), or
-    ///   `ServedModelError.noLayers`.
+    /// - Throws: `SafetensorsError`, `ModelPlanError` (a folder that is not such an encoder), or
+    ///   `FixedPointError` (a weight too large for `fw`), or `ServedModelError.noLayers`.
     public init(name: String, path: String, weightFractionBits: Int) throws {
-        let file = try SafetensorsFile(contentsOf: path)
-        let linear = try LinearLayer.layers(in: file)
+        var isDirectory: ObjCBool = false
+        let linear: [String: LinearLayer]
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            linear = Dictionary(uniqueKeysWithValues: try BertEncoder.linearLayers(inFolder: path).map { ($0.name, $0) })
+        } else {
+            linear = try LinearLayer.layers(in: try SafetensorsFile(contentsOf: path))
+        }
         guard !linear.isEmpty else { throw ServedModelError.noLayers(path: path) }
         var layers = [String: Layer]()
         for (layerName, layer) in linear {

@@ -14,7 +14,7 @@ struct EISServerCommand: AsyncParsableCommand {
         abstract: "Serve one model's linear layers to EIS gateways: computes W·x_i mod 2^64 on shares."
     )
 
-    @Option(help: "Safetensors file with nn.Linear layers (<layer>.weight [out, in]).")
+    @Option(help: "Safetensors file with nn.Linear layers (<layer>.weight [out, in]), or a Hugging Face BERT-family folder (its encoder's linear layers, Q, K and V fused).")
     var model: String
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free port).")
