@@ -46,48 +46,7 @@ public struct Gateway: Sendable {
         for modelConfiguration in configuration.models {
             let model = try GatewayModel(configuration: modelConfiguration)
             let members = try modelConfiguration.backends.map { backend throws -> any Backend in
-                guard let url = backend.url else {
-                    throw ConfigurationError(problems: ["backend '\(backend.name)': launch = true but no server was launched for it"])
-                }
-                let first = model.layers[0]
-                // `remote_layer` renames a single-layer model's layer; every other layer has its own name.
-                let renames = backend.remoteLayer.map { [first.name: $0] } ?? [:]
-                var endpoint = BackendEndpoint(
-                    name: backend.name, kind: backend.kind, url: url, trustDomain: backend.trustDomain,
-                    remoteModel: backend.remoteModel ?? model.name, remoteLayerNames: renames,
-                    weightFractionBits: model.arithmetic == .ring64 ? (backend.weightFractionBits ?? first.weights.fractionBits) : nil,
-                    addsBias: backend.addsBias, options: BackendOptions(backend.options))
-                endpoint.expectedShape = LayerShape(inputs: first.inputs, outputs: first.outputs)
-                endpoint.tls = TLSOptions(caFile: backend.caFile, clientCertificateFile: backend.clientCertificate,
-                                          clientKeyFile: backend.clientKey, pinnedPublicKey: backend.pinSHA256)
-                // A missing certificate file is a deployment mistake: say so at start-up (or on
-                // reload) rather than as a TLS failure on every call.
-                let unreadable = [("ca_file", backend.caFile), ("client_cert", backend.clientCertificate), ("client_key", backend.clientKey)]
-                    .compactMap { key, path in path.flatMap { FileManager.default.isReadableFile(atPath: $0) ? nil : "\(key) \($0)" } }
-                guard unreadable.isEmpty else {
-                    throw ConfigurationError(problems: unreadable.map { "backend '\(backend.name)': \($0) is not a readable file" })
-                }
-                if let variable = backend.authEnv {
-                    // The secret comes from the environment, never from the file, and is never logged.
-                    guard let secret = environment[variable], !secret.isEmpty else {
-                        throw ConfigurationError(problems: ["backend '\(backend.name)': auth_env names \(variable), which is not set"])
-                    }
-                    endpoint.headers = [HeaderField(name: backend.authHeader, value: secret)]
-                }
-                if backend.allowPlaintext, let url = backend.url, url.hasPrefix("http://"),
-                   !GatewayConfiguration.isLoopback(url: url) {
-                    logger.warning("PLAINTEXT backend: shares cross the network unencrypted; anyone on the path can collect them",
-                                   metadata: ["backend": "\(backend.name)", "url": "\(HealthReport.displayURL(url))"])
-                }
-                let made = try registry.makeBackend(endpoint: endpoint, transport: client)
-                guard made.capabilities.arithmetics.contains(model.arithmetic) else {
-                    let known = made.capabilities.arithmetics.map(\.description).sorted().joined(separator: ", ")
-                    throw ConfigurationError(problems: ["backend '\(backend.name)': kind '\(backend.kind)' computes in \(known), not in the model's \(model.arithmetic)"])
-                }
-                guard model.layers.count == 1 || made.capabilities.servesLayersByName else {
-                    throw ConfigurationError(problems: ["backend '\(backend.name)': kind '\(backend.kind)' serves one layer per endpoint; model '\(model.name)' has \(model.layers.count)"])
-                }
-                return made
+                try Self.makeBackend(backend, of: model, registry: registry, transport: client, environment: environment, logger: logger)
             }
             let policy = PoolStateMachine<ContinuousClock.Instant>.Policy(
                 unhealthyThreshold: configuration.health.unhealthyThreshold,

@@ -33,6 +33,12 @@ struct EISGatewayCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if checkConfig {
+            // Beyond the file itself: every model loads and every backend's plugin can serve it.
+            let problems = Gateway.servingProblems(of: configuration, registry: .standard)
+            guard problems.isEmpty else {
+                FileHandle.standardError.write(Data(("eis-gateway: \(config): cannot serve:\n" + problems.map { "  \($0)\n" }.joined()).utf8))
+                throw ExitCode(1)
+            }
             print("eis-gateway: \(config): configuration is valid")
             return
         }

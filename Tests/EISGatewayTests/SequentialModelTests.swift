@@ -238,4 +238,33 @@ struct SequentialModelTests {
             #expect(problems.contains { $0.contains("ring64 only") })
         }
     }
+
+    @Test func checkConfigRefusesAOneLayerPluginForAModelOfSteps() async throws {
+        try await Fixtures.withTemporaryDirectory { directory in
+            let path = try Self.writeMLP(to: directory)
+            func check(kinds: [String]) throws -> (status: Int32, errors: String) {
+                var text = "[gateway]\nlisten = \"127.0.0.1:0\"\n\n[[models]]\nname = \"mlp\"\npath = \"\(path)\"\n"
+                text += "steps = [\"fc1\", \"relu\", \"fc2\", \"gelu\", \"fc3\"]\n"
+                for (index, kind) in kinds.enumerated() {
+                    text += "\n  [[models.backends]]\n  name = \"b\(index)\"\n  kind = \"\(kind)\"\n  url = \"http://127.0.0.1:\(9000 + index)\"\n  trust_domain = \"d\(index)\"\n"
+                }
+                let file = directory.appendingPathComponent("mlp-\(kinds.joined(separator: "-")).conf")
+                try text.write(to: file, atomically: true, encoding: .utf8)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: try ProcessPaths().gateway)
+                process.arguments = ["--check-config", "--config", file.path]
+                let errors = Pipe()
+                process.standardError = errors
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            }
+            let native = try check(kinds: ["eis", "eis"])
+            #expect(native.status == 0, "\(native.errors)")
+            let mixed = try check(kinds: ["eis", "kserve-v2"])
+            #expect(mixed.status == 1)
+            #expect(mixed.errors.contains("backend 'b1': kind 'kserve-v2' serves one layer per endpoint; model 'mlp' has 3 layers"), "\(mixed.errors)")
+        }
+    }
 }
