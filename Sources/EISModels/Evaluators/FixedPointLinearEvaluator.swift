@@ -43,11 +43,11 @@ public struct FixedPointLinearEvaluator: LinearEvaluator {
     /// - Throws: `ModelRunError.overflow` when the input could wrap; `.evaluatorMismatch` for an
     ///   unknown layer or a wrong width.
     public func product(layer: String, input: Matrix<Double>) async throws -> Matrix<Double> {
-        guard let round = rounds[layer], round.weights.matrix.columns == input.columns else {
+        guard let round = rounds[layer], round.weights.inputs == input.columns else {
             throw ModelRunError.evaluatorMismatch(model: model, layer: layer, "no layer of that name takes \(input.columns) inputs")
         }
         let (encoded, fraction) = try round.encodeMeasuringHeadroom(input)
         headroom.fractions.withLock { $0[layer] = max($0[layer] ?? 0, fraction) }
-        return round.decode(RingKernels.multiply(encoded, byTransposeOf: round.weights.matrix))
+        return round.decode(RingKernels.multiply(encoded, byTransposeOf: round.weights.packed))
     }
 }

@@ -47,7 +47,7 @@ public struct FixedPointRound: Sendable {
     /// `encode(_:)`, also returning the largest fraction of 2^63 that a row's product bound
     /// reached (below 1 is exact): how much headroom real inputs leave, for tests and telemetry.
     public func encodeMeasuringHeadroom(_ x: Matrix<Double>) throws(ModelRunError) -> (encoded: Matrix<Int64>, boundFraction: Double) {
-        precondition(x.columns == weights.matrix.columns, "input width \(x.columns) for a layer of width \(weights.matrix.columns)")
+        precondition(x.columns == weights.inputs, "input width \(x.columns) for a layer of width \(weights.inputs)")
         var encoded = [Int64](repeating: 0, count: x.elements.count)
         var worst = 0.0
         let width = x.columns
