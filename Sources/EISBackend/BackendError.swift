@@ -3,7 +3,7 @@
 /// A struct over a private enum of codes (the async-http-client pattern): `shortDescription` has
 /// no associated values and is safe as a metric label; `message` is for logs.
 public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: String, Sendable, Hashable {
+    private enum Code: String, Sendable, Hashable, CaseIterable {
         case unreachable
         case tlsFailure = "tls_failure"
         case timeout
@@ -26,6 +26,9 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Stable, label-safe name of the failure.
     public var shortDescription: String { code.rawValue }
+
+    /// Every `shortDescription` there is, so metrics can create each labelled series at zero.
+    public static var allShortDescriptions: [String] { Code.allCases.map(\.rawValue) }
     public var description: String { "\(code.rawValue): \(message)" }
 
     /// The backend could not be reached (connection refused, reset, closed mid-answer, …).

@@ -6,8 +6,8 @@ import HummingbirdCore
 import NIOCore
 
 extension Gateway {
-    /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`, and the Open
-    /// Inference (KServe V2) routes under `/v2`.
+    /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`, the status page
+    /// (`GET /status`, `GET /status.json`), and the Open Inference (KServe V2) routes under `/v2`.
     public func makeRouter() -> Router<BasicRequestContext> {
         Self.makeRouter { self }
     }
@@ -28,6 +28,7 @@ extension Gateway {
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: current().metrics.render())))
         }
         addV2Routes(to: router, current: current)
+        addStatusRoutes(to: router, current: current)
         return router
     }
 

@@ -100,6 +100,9 @@ public struct Gateway: Sendable {
             self.inboundToken = nil
         }
         self.logger = logger
+        metrics.createKnownSeries(models: configuration.models.compactMap { pipelines[$0.name] }.map { pipeline in
+            (pipeline.model.name, pipeline.model.layerNames, pipeline.backends.members.map(\.endpoint.name))
+        })
     }
 
     /// Asks every backend for its model metadata, retrying unreachable ones until `timeout`
@@ -141,6 +144,7 @@ public struct Gateway: Sendable {
             for (index, status) in pipeline.backends.snapshot.enumerated() {
                 metrics.setBackendUp(pipeline.backends.members[index].endpoint.name, status == .verified)
             }
+            recordTrustDomainsUp(pipeline)
             if !isServable(pipeline) {
                 logger.error("model cannot be served: too few verified backends in distinct trust domains",
                              metadata: ["model": "\(pipeline.model.name)", "shares": "\(pipeline.model.shares)"])
@@ -150,6 +154,11 @@ public struct Gateway: Sendable {
 
     /// Whether a model has `k` verified, non-ejected backends in distinct trust domains.
     func isServable(_ pipeline: InferencePipeline) -> Bool {
+        servableDomainCount(pipeline) >= pipeline.model.shares
+    }
+
+    /// How many distinct trust domains have a verified, healthy, non-ejected backend of the model.
+    func servableDomainCount(_ pipeline: InferencePipeline) -> Int {
         let statuses = pipeline.backends.snapshot
         let pool = pipeline.backends.poolSnapshot
         let now = ContinuousClock.now
@@ -158,32 +167,25 @@ public struct Gateway: Sendable {
         where status == .verified && pool[index].healthy && (pool[index].ejectedUntil.map { $0 <= now } ?? true) {
             domains.insert(pipeline.backends.members[index].endpoint.trustDomain)
         }
-        return domains.count >= pipeline.model.shares
+        return domains.count
+    }
+
+    /// Sets `eis_model_trust_domains_up` beside `eis_model_shares` for the alert on too few.
+    func recordTrustDomainsUp(_ pipeline: InferencePipeline) {
+        metrics.setTrustDomainsUp(model: pipeline.model.name, up: servableDomainCount(pipeline), shares: pipeline.model.shares)
     }
 
     /// The state reported at `/healthz`.
     func healthReport() -> HealthReport {
+        let now = ContinuousClock.now
         let models = configuration.models.compactMap { pipelines[$0.name] }.map { pipeline in
-            let statuses = pipeline.backends.snapshot
-            let pool = pipeline.backends.poolSnapshot
-            let failures = pipeline.backends.lastFailures
-            let now = ContinuousClock.now
+            let conditions = backendConditions(pipeline, now: now)
             return HealthReport.ModelState(
                 name: pipeline.model.name, servable: isServable(pipeline), shares: pipeline.model.shares,
                 backends: pipeline.backends.members.enumerated().map { index, backend in
-                    // The last failure says *why* (a TLS problem, a timeout, a bad answer).
-                    let lastFailure = failures[index].map { ": \($0)" } ?? ""
-                    let (status, reason): (String, String?) = switch statuses[index] {
-                    case .refused(let why): ("refused", why)
-                    case _ where !pool[index].healthy:
-                        ("unhealthy", "failed its health checks" + lastFailure)
-                    case _ where (pool[index].ejectedUntil.map { $0 > now } ?? false):
-                        ("ejected", "\(pool[index].consecutiveFailures) failures in a row" + lastFailure)
-                    case .verified: ("verified", nil)
-                    case .unverified: ("unverified", failures[index].map { "not verified yet: \($0)" })
-                    }
-                    return HealthReport.BackendState(name: backend.endpoint.name, url: HealthReport.displayURL(backend.endpoint.url),
-                                                     trustDomain: backend.endpoint.trustDomain, status: status, reason: reason)
+                    HealthReport.BackendState(name: backend.endpoint.name, url: HealthReport.displayURL(backend.endpoint.url),
+                                              trustDomain: backend.endpoint.trustDomain, status: conditions[index].state,
+                                              reason: conditions[index].reason)
                 })
         }
         return HealthReport(status: models.allSatisfy(\.servable) ? "ok" : "degraded", models: models)

@@ -32,7 +32,7 @@ struct GatewayBrowserRequestTests {
 
     @Test func aRebindingPagesHostIsRefusedOnEveryRoute() async throws {
         try await Self.withLiveGateway { port in
-            for path in ["/healthz", "/metrics", "/v2/health/ready", "/v2/models/demo"] {
+            for path in ["/healthz", "/metrics", "/v2/health/ready", "/v2/models/demo", "/status", "/status.json"] {
                 let response = await RawClient.exchange(port: port, request: Self.request(path, headers: ["Host: attacker.example:\(port)"]))
                 #expect(Self.status(response) == 403, "\(path): \(response.prefix(80))")
                 #expect(response.contains("host_not_allowed"), "\(path)")

@@ -4,8 +4,10 @@ import Hummingbird
 /// gateway was configured with a token (`auth_token_env`).
 ///
 /// `/healthz`, `/v2/health/live` and `/v2/health/ready` stay open so probes need no secret;
-/// they reveal backend states, never inputs. The token is looked up per request, so a reload
-/// can change it.
+/// they reveal backend states, never inputs. `/status` is open too: it is the status page's
+/// static HTML, with no data; its data, `/status.json`, needs the token, which the page sends
+/// from its URL fragment (`/status#token=…`, never sent to a server). The token is looked up
+/// per request, so a reload can change it.
 struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
     /// The gateway whose token applies.
     let current: @Sendable () -> Gateway
@@ -20,8 +22,8 @@ struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The probes that need no token.
-    static var openPaths: Set<String> { ["/healthz", "/v2/health/live", "/v2/health/ready"] }
+    /// The probes, and the status page's data-free HTML, which need no token.
+    static var openPaths: Set<String> { ["/healthz", "/v2/health/live", "/v2/health/ready", "/status"] }
 
     /// Compares `Bearer <token>` in time that does not depend on where the first difference is.
     /// The scheme name is case-insensitive (RFC 9110, section 11.1), the token is not.

@@ -9,6 +9,8 @@ public struct GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let handles = MetricHandleCache()
+    /// The last minute of events, for `/status` (Prometheus keeps the history).
+    let window = StatusWindow()
 
     /// Creates metrics over a registry.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -18,25 +20,27 @@ public struct GatewayMetrics: Sendable {
         let counts: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
         factory.valueHistogramBuckets = ["eis_batch_rows": counts, "eis_batch_requests": counts]
         self.factory = factory
+        // Constant 1; the version is in the label, so a dashboard can show what runs where.
+        gauge("eis_build_info", [("version", GatewayVersion.current)]).record(1)
     }
 
     /// The counter for these dimensions, made once.
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+    func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
         handles.counter(label, dimensions) { CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
     }
 
     /// The timer for these dimensions, made once.
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+    func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
         handles.timer(label, dimensions) { Timer(label: label, dimensions: dimensions, factory: factory) }
     }
 
     /// The histogram (an aggregating recorder) for these dimensions, made once.
-    private func histogram(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Recorder {
+    func histogram(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Recorder {
         handles.recorder(label, dimensions) { Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory) }
     }
 
     /// The gauge for these dimensions, made once.
-    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+    func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
         handles.gauge(label, dimensions) { CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory) }
     }
 
@@ -45,6 +49,7 @@ public struct GatewayMetrics: Sendable {
         counter("eis_requests_total", [("model", model), ("code", String(code))]).increment()
         timer("eis_request_duration_seconds", [("model", model)])
             .recordNanoseconds(duration.wholeNanoseconds)
+        window.recordRequest(model: model, seconds: duration.seconds, failed: code >= 500)
     }
 
     /// One backend call's outcome (`ok` or a `BackendError.shortDescription`).
@@ -52,6 +57,8 @@ public struct GatewayMetrics: Sendable {
         counter("eis_backend_requests_total", [("backend", backend), ("outcome", outcome)]).increment()
         timer("eis_backend_request_duration_seconds", [("backend", backend)])
             .recordNanoseconds(duration.wholeNanoseconds)
+        // A cancelled call (a hedge's loser, a client gone) says nothing about the backend.
+        if outcome != "cancelled" { window.recordBackendCall(backend: backend, seconds: duration.seconds, failed: outcome != "ok") }
     }
 
     /// One failover inside a request: a share resent to a spare, or a fresh sharing drawn.
@@ -78,11 +85,13 @@ public struct GatewayMetrics: Sendable {
     func recordBatch(model: String, rows: Int, paddingRows: Int) {
         histogram("eis_batch_rows", [("model", model)]).record(rows)
         counter("eis_padding_rows_total", [("model", model)]).increment(by: paddingRows)
+        window.recordBatch(model: model, rows: rows, paddingRows: paddingRows)
     }
 
     /// How many client requests the batcher coalesced into one batch.
     func recordBatchRequests(model: String, requests: Int) {
         histogram("eis_batch_requests", [("model", model)]).record(requests)
+        window.recordBatchRequests(model: model, requests: requests)
     }
 
     /// One batch of cover traffic (dummy rows only).
@@ -93,6 +102,13 @@ public struct GatewayMetrics: Sendable {
     /// One configuration reload, successful or not.
     func recordReload(success: Bool) {
         counter("eis_config_reloads_total", [("result", success ? "success" : "failure")]).increment()
+    }
+
+    /// How many trust domains can take a share of a model now, beside how many it needs
+    /// (`eis_model_shares`): fewer, and the model cannot be served.
+    func setTrustDomainsUp(model: String, up: Int, shares: Int) {
+        gauge("eis_model_trust_domains_up", [("model", model)]).record(up)
+        gauge("eis_model_shares", [("model", model)]).record(shares)
     }
 
     /// Whether a backend is currently usable (1) or not (0).

@@ -39,5 +39,6 @@ public struct HealthChecker: Service {
                 }
             }
         }
+        for pipeline in gateway.pipelines.values { gateway.recordTrustDomainsUp(pipeline) }
     }
 }
