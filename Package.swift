@@ -209,6 +209,8 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
+        // `eis-bench --plot` and its progress line, unit-tested and run as a process.
+        .testTarget(name: "EISBenchTests", dependencies: ["eis-bench", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EISLoggingTests", dependencies: ["EISLogging", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "EISTokenizerTests", dependencies: ["EISTokenizer", "EISTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "EISModelsTests", dependencies: ["EISModels", "EISCore", "EISTestSupport"], swiftSettings: strictSettings),

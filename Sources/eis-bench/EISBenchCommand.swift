@@ -53,6 +53,9 @@ struct EISBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-batch"), help: "max_batch of the batching gateway (default: the gateway's).")
     var maxBatch: Int?
 
+    @Option(help: "Also draw p50, p99 and requests/s per scenario and concurrency into this SVG file.")
+    var plot: String?
+
     @OptionGroup var output: BenchOutputOptions
     /// `--json`: one JSON object per scenario and level instead of the table.
     var json: Bool { output.json }
@@ -125,7 +128,9 @@ struct EISBenchCommand: AsyncParsableCommand {
             default: scenarios[index].processes = [(label: "gateway", pid: children[3].pid)] + servers
             }
         }
-        let runner = LoadRunner(client: client)
+        // A line on stderr while it runs (a terminal only, never with --json).
+        let progress = ProgressLine(total: .seconds(warmup + seconds) * (scenarios.count * levels.count), enabled: !json)
+        let runner = LoadRunner(client: client, progress: progress)
         var results = [Measurement]()
         for level in levels {
             let measured = await runner.run(scenarios, concurrency: level, warmup: .seconds(warmup), duration: .seconds(seconds), rounds: rounds)
@@ -138,7 +143,12 @@ struct EISBenchCommand: AsyncParsableCommand {
                 }
             }
         }
+        progress.finish()
         if !json { print(Report.table(results)) }
+        if let plot {
+            try LatencyPlot.svg(results).write(toFile: plot, atomically: true, encoding: .utf8)
+            if !json { print("\nplot: \(plot)") }
+        }
         // A scenario with no answered request measured nothing: fail, so a broken build or
         // deployment cannot pass for a slow one (CI runs this as a smoke test).
         let silent = results.filter { $0.requests == 0 }.map { "\($0.name) at concurrency \($0.concurrency)" }

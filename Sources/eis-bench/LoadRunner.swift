@@ -3,6 +3,8 @@ import CurlTransport
 /// Closed-loop load: `concurrency` workers each send, wait for the answer, and send again.
 struct LoadRunner: Sendable {
     let client: CurlHTTPClient
+    /// Told when each warm-up and measured slice starts (`eis-bench`'s line on standard error).
+    var progress: ProgressLine?
 
     /// Measures every scenario at one concurrency for `duration` each, after a `warmup` each.
     ///
@@ -11,6 +13,7 @@ struct LoadRunner: Sendable {
     /// ratios between them stay fair on a shared, noisy machine.
     func run(_ scenarios: [Scenario], concurrency: Int, warmup: Duration, duration: Duration, rounds: Int) async -> [Measurement] {
         for scenario in scenarios {
+            progress?.begin("warm-up \(scenario.name), concurrency \(concurrency)", length: warmup)
             _ = await drive(scenario, concurrency: concurrency, until: .now + warmup)
         }
         let rounds = max(1, rounds)
@@ -19,6 +22,7 @@ struct LoadRunner: Sendable {
             for offset in scenarios.indices {
                 let index = (round + offset) % scenarios.count
                 let scenario = scenarios[index]
+                progress?.begin("\(scenario.name), concurrency \(concurrency), slice \(round + 1)/\(rounds)", length: duration / rounds)
                 let processes = [(label: "client", pid: Int32(0))] + scenario.processes
                 let cpuBefore = ProcessCPU.snapshot(processes)
                 let start = ContinuousClock.now
