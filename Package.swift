@@ -140,8 +140,7 @@ let package = Package(
         .target(
             name: "EISGateway",
             dependencies: [
-                "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin", "OpenInference",
-                "EISModels", "EISHTTPGuards",
+                "EISCore", "CurlTransport", "EISBackend", "OpenInference", "EISModels", "EISHTTPGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,7 +157,9 @@ let package = Package(
         .executableTarget(
             name: "eis-gateway",
             dependencies: [
-                "EISGateway", "EISLogging",
+                "EISGateway", "EISLogging", "EISBackend",
+                // The plugins this program serves with (BackendRegistry+Standard.swift); the library knows none.
+                "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin",
                 // Built with the gateway so `swift run eis-gateway` can launch local share servers.
                 "eis-server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -13,7 +13,7 @@ public protocol BackendFactory: Sendable {
 
 /// The plugin registry: a value that maps kind names to factories.
 ///
-/// Built once in one place (`BackendRegistry.standard` in EISGateway) and passed down, in the
+/// Built once in one place (`BackendRegistry.standard` in the eis-gateway executable) and passed down, in the
 /// spirit of swift-log's bootstrap but without a global: tests build their own.
 public struct BackendRegistry: Sendable {
     private var factories: [String: any BackendFactory] = [:]

@@ -28,7 +28,7 @@ public struct Gateway: Sendable {
     /// - Parameters:
     ///   - configuration: a validated configuration; `launch = true` backends must already have
     ///     their `url` filled in (see `LocalServerLauncher`).
-    ///   - registry: the plugin registry (`BackendRegistry.standard`).
+    ///   - registry: the plugin registry (the eis-gateway executable's `BackendRegistry.standard`).
     ///   - client: the outbound HTTP client shared by all backends (their `BackendTransport`);
     ///     the caller shuts it down.
     ///   - environment: where `auth_env` and `auth_token_env` secrets are read from (default: the process's).

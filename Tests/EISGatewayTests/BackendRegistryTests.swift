@@ -4,6 +4,7 @@ import EISCore
 import EISGateway
 import Logging
 import Testing
+import eis_gateway
 
 /// The plugin registry: every shipped kind is there, and a backend's options and arithmetic
 /// are checked before the gateway serves anything.

@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import eis_gateway
 
 /// Secure channels in the configuration: plaintext rules, TLS keys, secrets from the
 /// environment, and the inbound bearer token.

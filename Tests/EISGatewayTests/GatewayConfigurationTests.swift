@@ -3,6 +3,7 @@ import EISCore
 @testable import EISGateway
 import Foundation
 import Testing
+import eis_gateway
 
 /// Reading and validating gateway.conf.
 @Suite struct GatewayConfigurationTests {

@@ -8,6 +8,7 @@ import Logging
 #if canImport(Glibc)
 import Glibc
 import EISTestSupport
+import eis_gateway
 #endif
 
 // In-process share servers and gateways for the route and pipeline tests. Everything started
