@@ -89,6 +89,9 @@ let package = Package(
         // Whole models as plans of linear rounds and local steps (MLPs, BERT encoders); pure, no
         // networking. Local float work (attention, the reference evaluators) runs on OpenBLAS.
         .target(name: "EISModels", dependencies: ["EISCore", "COpenBLAS"], swiftSettings: modelMathSettings),
+        // Starting local processes that announce their port (eis-server, eis-gateway, the Python
+        // peers): used by the gateway's launcher, eis-bench and the tests, none of which needs the rest.
+        .target(name: "EISLaunch", swiftSettings: strictSettings),
         .target(name: "EISLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         // Connection-level protections both HTTP fronts use (the gateway's and the share server's).
         .target(
@@ -140,7 +143,7 @@ let package = Package(
         .target(
             name: "EISGateway",
             dependencies: [
-                "EISCore", "CurlTransport", "EISBackend", "OpenInference", "EISModels", "EISHTTPGuards",
+                "EISCore", "CurlTransport", "EISBackend", "OpenInference", "EISModels", "EISHTTPGuards", "EISLaunch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -182,11 +185,10 @@ let package = Package(
         .executableTarget(
             name: "eis-bench",
             dependencies: [
-                "EISCore", "CurlTransport", "EISGateway",
+                // EISCore's safetensors writer makes --layer's generated model; EISLaunch starts the processes.
+                "EISCore", "CurlTransport", "EISLaunch",
                 // `eis-bench kernel`: the server's kernel runner against float32 OpenBLAS.
                 "EISServer", "COpenBLAS",
-                // The same safetensors writer the tests use, for --layer's generated model.
-                "EISTestSupport",
                 // The benchmark starts these as processes, so building it builds them.
                 "eis-server", "eis-gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -231,14 +233,14 @@ let package = Package(
             dependencies: [
                 "EISServer", "EISCore", "EISModels", "EISTestSupport", "CurlTransport", "EISLogging",
                 // `ChildProcess` is the launcher the gateway uses for eis-server, so the tests start it the same way.
-                "EISGateway", "eis-server",
+                "EISLaunch", "eis-server",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "OpenInference", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISLaunch", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "OpenInference", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),

@@ -1,8 +1,7 @@
 import ArgumentParser
 import CurlTransport
 import EISCore
-import EISGateway
-import EISTestSupport
+import EISLaunch
 import Foundation
 
 /// `eis-bench`: latency and throughput of the gateway against the unprotected baseline.
@@ -88,7 +87,7 @@ struct EISBenchCommand: AsyncParsableCommand {
     private func benchmark(
         levels: [Int], modelPath: String, layer: LinearLayer, children: inout [ChildProcess], client: CurlHTTPClient
     ) async throws {
-        let directory = URL(fileURLWithPath: LocalServerLauncher.siblingServerBinary()).deletingLastPathComponent().path
+        let directory = URL(fileURLWithPath: ChildProcess.siblingExecutable("eis-server")).deletingLastPathComponent().path
         for _ in 0..<2 {
             children.append(try await ChildProcess.start(
                 executable: directory + "/eis-server",

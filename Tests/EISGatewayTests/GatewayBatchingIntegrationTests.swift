@@ -3,6 +3,7 @@ import EISCore
 import Foundation
 import Testing
 import EISGateway
+import EISLaunch
 
 /// Batching and padding end to end: real `eis-server` and `eis-gateway` processes.
 @Suite(.serialized)

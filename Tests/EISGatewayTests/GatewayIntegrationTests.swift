@@ -1,6 +1,7 @@
 import CurlTransport
 import EISCore
 import EISGateway
+import EISLaunch
 import EISTestSupport
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import CurlTransport
 import EISGateway
+import EISLaunch
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import CurlTransport
 @testable import EISGateway
+import EISLaunch
 import EISServer
 import EISTestSupport
 import Foundation

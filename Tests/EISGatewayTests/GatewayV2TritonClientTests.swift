@@ -1,6 +1,7 @@
 import EISTestSupport
 import Foundation
 import Testing
+import EISLaunch
 
 /// An unmodified Triton/KServe application against the gateway: `Tests/Peers/triton_client.py`
 /// drives the V2 routes with the real `tritonclient[http]` from PyPI (JSON and binary tensors,

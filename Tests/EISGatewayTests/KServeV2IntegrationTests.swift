@@ -5,6 +5,7 @@ import EISCore
 import Foundation
 import KServeV2Plugin
 import Testing
+import EISLaunch
 
 /// The `kserve-v2` plugin against real KServe 0.21 and MLServer 1.7.1 servers (Tests/Peers),
 /// through an in-process gateway: exact ring64 results, the binary extension and the JSON

@@ -3,6 +3,7 @@ import EISCore
 @testable import EISGateway
 import Foundation
 import Testing
+import EISLaunch
 
 /// The `matmul-json` plugin against the technical note's API, served by a real FastAPI +
 /// uvicorn app (Tests/Peers/matmul_peer.py), with float masking in the gateway.

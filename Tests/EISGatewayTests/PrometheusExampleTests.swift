@@ -1,5 +1,5 @@
 import CurlTransport
-import EISGateway
+import EISLaunch
 import EISTestSupport
 import Foundation
 import Testing

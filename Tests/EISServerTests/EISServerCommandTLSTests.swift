@@ -1,5 +1,5 @@
 import CurlTransport
-import EISGateway
+import EISLaunch
 import EISTestSupport
 import Testing
 

@@ -1,3 +1,4 @@
+import EISLaunch
 import Foundation
 public import Logging
 import Synchronization
@@ -21,8 +22,7 @@ public final class LocalServerLauncher: Sendable {
 
     /// `eis-server` in the directory of the running executable.
     public static func siblingServerBinary() -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("eis-server").path
+        ChildProcess.siblingExecutable("eis-server")
     }
 
     /// Launches a server for every `launch = true` backend and returns the configuration with

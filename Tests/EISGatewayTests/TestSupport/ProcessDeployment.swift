@@ -1,5 +1,6 @@
 import CurlTransport
 import EISGateway
+import EISLaunch
 import EISTestSupport
 import Foundation
 import Synchronization

@@ -1,4 +1,5 @@
 import EISGateway
+import EISLaunch
 import EISTestSupport
 import Foundation
 import Testing

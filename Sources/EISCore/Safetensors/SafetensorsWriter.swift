@@ -1,7 +1,9 @@
 public import Foundation
 
 /// Writes F32 tensors in the safetensors layout (8-byte little-endian header length, JSON
-/// header, little-endian data), independently of the reader under test.
+/// header, little-endian data), sharing no code with `SafetensorsFile`, so the tests that
+/// write a file and read it back test the reader against an independent writer. eis-bench
+/// writes its `--layer` models with it.
 public enum SafetensorsWriter {
     /// One F32 tensor.
     public struct Tensor: Sendable {

@@ -5,7 +5,9 @@ import Synchronization
 /// `READY PORT` as the Python test peers print it).
 ///
 /// `eis-server` and `eis-gateway` both print such a line once they listen, so launchers (the
-/// gateway's local backends, tests, the benchmark) bind port 0 and never race for ports.
+/// gateway's local backends, tests, the benchmark) bind port 0 and never race for ports. This
+/// module (EISLaunch) is that launcher alone, so the benchmark and the tests start processes
+/// without linking the gateway.
 public final class ChildProcess: Sendable {
     /// The port the child reported.
     public let port: Int
@@ -78,7 +80,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Stops the child like `stop(grace:)`, blocking the calling thread: for plain threads only.
-    func stopBlocking(grace: Duration = .seconds(5)) {
+    public func stopBlocking(grace: Duration = .seconds(5)) {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = ContinuousClock.now + grace
@@ -109,11 +111,23 @@ public final class ChildProcess: Sendable {
     }
 }
 
+extension ChildProcess {
+    /// The executable `name` in the directory of the running executable: where SwiftPM puts
+    /// every product of one build (`eis-server` beside `eis-gateway`, `eis-bench` and the tests).
+    public static func siblingExecutable(_ name: String) -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}
+
 /// A child process that could not be started.
 public struct LaunchError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
     public let message: String
     public var description: String { message }
+
+    /// An error saying `message` (launchers add what they were launching).
+    public init(message: String) { self.message = message }
 }
 
 /// Collects a child's stdout until the first line ending in `:PORT` arrives.
