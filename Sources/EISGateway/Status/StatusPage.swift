@@ -103,6 +103,7 @@ enum StatusPage {
         var models = document.getElementById("models");
         models.replaceChildren.apply(models, report.models.map(function (model) { return renderModel(model, report.window_seconds); }));
         document.body.dataset.updated = report.generated_at;
+        document.body.dataset.renders = String((+document.body.dataset.renders || 0) + 1);
       }
       function tick() {
         var headers = token ? { Authorization: "Bearer " + token } : {};
