@@ -141,7 +141,7 @@ let package = Package(
             name: "EISGateway",
             dependencies: [
                 "EISCore", "CurlTransport", "EISBackend", "EISNativePlugin", "MatmulJSONPlugin", "KServeV2Plugin", "OpenInference",
-                "EISModels", "EISHTTPGuards",
+                "EISModels", "EISTokenizer", "EISHTTPGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -205,7 +205,7 @@ let package = Package(
         ),
 
         // MARK: Test support (a library, like HummingbirdTesting, so test targets share it)
-        .target(name: "EISTestSupport", dependencies: ["EISCore"], swiftSettings: strictSettings),
+        .target(name: "EISTestSupport", dependencies: ["EISCore", "EISModels"], swiftSettings: strictSettings),
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
