@@ -184,6 +184,8 @@ let package = Package(
                 "EISCore", "CurlTransport", "EISGateway",
                 // `eis-bench kernel`: the server's kernel runner against float32 OpenBLAS.
                 "EISServer", "COpenBLAS",
+                // `eis-bench encoder`: the same encoder run locally in float32.
+                "EISModels", "EISTokenizer",
                 // The same safetensors writer the tests use, for --layer's generated model.
                 "EISTestSupport",
                 // The benchmark starts these as processes, so building it builds them.
@@ -235,7 +237,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "OpenInference", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "OpenInference", "EISModels", "EISTokenizer", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),

@@ -113,6 +113,27 @@ struct MiniLMGatewayTests {
                     #expect(text.contains(#""type":"invalid_request_error""#), "OpenAI's error shape: \(text)")
                 }
             }
+            // Concurrent requests of two length buckets: batched per bucket, each answered its own.
+            let texts = ["That is a happy dog", "Today is a sunny day", "The cat sits outside", "A man is eating food.",
+                         "A man is riding a white horse on an enclosed ground, slowly, as the sun sets behind the hills.",
+                         "Privacy-preserving inference splits every linear layer's input into random shares, one per server.",
+                         "Numbers 3.14159 2.71828 1.41421 and 1e-12 are small but they still tokenise into many pieces.",
+                         "https://example.com/path?q=private&id=42 is a URL that the tokenizer cuts into many word pieces"]
+            let batchesBefore = try await deployment.batchCount()
+            let solo = try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
+                for (index, text) in texts.enumerated() {
+                    group.addTask { (index, try await deployment.embedding(text)) }
+                }
+                var answers = [[Double]](repeating: [], count: texts.count)
+                for try await (index, vector) in group { answers[index] = vector }
+                return answers
+            }
+            let batches = try await deployment.batchCount() - batchesBefore
+            #expect(batches < 8, "some of the 8 concurrent requests shared a batch: \(batches) batches")
+            for (index, text) in texts.enumerated() {
+                let again = try await deployment.embedding(text)
+                #expect(MiniLMDeployment.compare(solo[index], again).maxDelta <= 1e-6, "request \(index) got its own embedding in a batch")
+            }
             let models = try await deployment.get("/v1/models")
             #expect(String(decoding: models.body, as: UTF8.self).contains(#""id":"all-MiniLM-L6-v2""#))
             let after = try await deployment.post("/v1/embeddings", #"{"input":"That is a happy person","encoding_format":"float"}"#)
@@ -164,6 +185,24 @@ enum MiniLMDeployment {
         func post(_ path: String, _ json: String) async throws -> HTTPClientResponse {
             try await client.execute(HTTPClientRequest(method: .post, url: url + path, headers: [(name: "Content-Type", value: "application/json")],
                                                        body: Array(json.utf8)), timeout: .seconds(300))
+        }
+
+        /// One text's embedding through `/v1/embeddings` (float encoding).
+        func embedding(_ text: String) async throws -> [Double] {
+            struct Answer: Decodable {
+                struct Item: Decodable { let embedding: [Double] }
+                let data: [Item]
+            }
+            let response = try await post("/v1/embeddings", "{\"input\":\(MiniLMDeployment.json(text)),\"encoding_format\":\"float\"}")
+            try #require(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
+            return try JSONDecoder().decode(Answer.self, from: Data(response.body)).data[0].embedding
+        }
+
+        /// Batches sent so far (`eis_batch_requests_count`).
+        func batchCount() async throws -> Double {
+            let metrics = String(decoding: try await get("/metrics").body, as: UTF8.self)
+            return metrics.split(separator: "\n").first { $0.hasPrefix("eis_batch_requests_count{") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         }
 
         func get(_ path: String) async throws -> HTTPClientResponse {
