@@ -31,6 +31,24 @@ struct GatewayEncoderTests {
     }
 
     @Test(.enabled(if: MiniLMDeployment.shouldRun))
+    func checkConfigRefusesAOneLayerPluginForAnEncoder() async throws {
+        try await OffPool.run {
+            var configuration = GatewayConfiguration()
+            var model = ModelConfiguration(name: "minilm", path: MiniLMDeployment.folder)
+            model.kind = .bertEncoder
+            for (index, kind) in ["eis", "kserve-v2"].enumerated() {
+                var backend = BackendConfiguration(name: "b\(index)", trustDomain: "d\(index)", url: "http://127.0.0.1:\(9000 + index)")
+                backend.kind = kind
+                model.backends.append(backend)
+            }
+            configuration.models = [model]
+            let problems = Gateway.servingProblems(of: configuration, registry: .standard)
+            #expect(problems.count == 1, "\(problems)")
+            #expect(problems.first?.contains("b1") == true && problems.first?.contains("layer") == true, "\(problems)")
+        }
+    }
+
+    @Test(.enabled(if: MiniLMDeployment.shouldRun))
     func sequencesTravelAsRowsOfTheirBucketAndComeBackUnchanged() async throws {
         try await OffPool.run {
             let encoder = try GatewayEncoder(folder: MiniLMDeployment.folder, name: "minilm")
