@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "EISGateway",
             dependencies: [
-                "EISCore", "CurlTransport", "EISBackend", "OpenInference", "EISModels", "EISHTTPGuards", "EISLaunch",
+                "EISCore", "CurlTransport", "EISBackend", "OpenInference", "EISModels", "EISTokenizer", "EISHTTPGuards", "EISLaunch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +189,8 @@ let package = Package(
                 "EISCore", "CurlTransport", "EISLaunch",
                 // `eis-bench kernel`: the server's kernel runner against float32 OpenBLAS.
                 "EISServer", "COpenBLAS",
+                // `eis-bench encoder`: the same encoder run locally in float32.
+                "EISModels", "EISTokenizer",
                 // The benchmark starts these as processes, so building it builds them.
                 "eis-server", "eis-gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -208,7 +210,7 @@ let package = Package(
         ),
 
         // MARK: Test support (a library, like HummingbirdTesting, so test targets share it)
-        .target(name: "EISTestSupport", dependencies: ["EISCore"], swiftSettings: strictSettings),
+        .target(name: "EISTestSupport", dependencies: ["EISCore", "EISModels"], swiftSettings: strictSettings),
 
         // MARK: Tests
         .testTarget(name: "EISCoreTests", dependencies: ["EISCore", "EISTestSupport"], swiftSettings: strictSettings),
@@ -240,7 +242,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EISGatewayTests",
-            dependencies: ["EISGateway", "EISLaunch", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "OpenInference", "eis-server", "eis-gateway",
+            dependencies: ["EISGateway", "EISLaunch", "EISCore", "EISServer", "CurlTransport", "EISTestSupport", "EISFuzzTargets", "EISBackend", "KServeV2Plugin", "OpenInference", "EISModels", "EISTokenizer", "eis-server", "eis-gateway",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),

@@ -7,7 +7,8 @@ import NIOCore
 
 extension Gateway {
     /// The gateway's routes: `POST /infer`, `GET /healthz`, `GET /metrics`, the status page
-    /// (`GET /status`, `GET /status.json`), and the Open Inference (KServe V2) routes under `/v2`.
+    /// (`GET /status`, `GET /status.json`), the Open Inference (KServe V2) routes under `/v2`,
+    /// and the embedding routes (`/v1/embeddings`, `/v1/models`, `/embed`).
     public func makeRouter() -> Router<BasicRequestContext> {
         Self.makeRouter { self }
     }
@@ -29,6 +30,7 @@ extension Gateway {
         }
         addV2Routes(to: router, current: current)
         addStatusRoutes(to: router, current: current)
+        addEmbeddingRoutes(to: router, current: current)
         return router
     }
 
@@ -76,6 +78,9 @@ extension Gateway {
             let parsed = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try InferBodyParser.parse(raw, maxRows: maxRows) }
             let (name, pipeline) = try model(named: parsed.model, howToName: "\"model\"")
             modelLabel = name
+            if pipeline.model.encoder != nil {
+                throw GatewayError.encoderOnLayerRoute(name)
+            }
             let rows: [[Double]]
             switch (parsed.input, parsed.inputs) {
             case (.some(let input), nil): rows = [input]
@@ -129,6 +134,9 @@ extension Gateway {
     ) async throws -> Response {
         let (name, pipeline) = try model(named: request.uri.queryParameters.get("model").map { String($0) }, howToName: "?model=NAME")
         modelLabel = name
+        if pipeline.model.encoder != nil {
+            throw GatewayError.encoderOnLayerRoute(name)
+        }
         let width = pipeline.model.inputs, maxRows = configuration.maxRowsPerRequest
         let rows = try body.withUnsafeReadableBytes { raw throws(GatewayError) in try Float32Body.rows(from: raw, width: width, maxRows: maxRows) }
         let outputs = try await run(rows, on: pipeline, deadline: deadline)

@@ -15,6 +15,9 @@ public struct Gateway: Sendable {
     let pipelines: [String: InferencePipeline]
     /// One batcher per model when `batching` is on; batches never mix models.
     let batchers: [String: Batcher]
+    /// For sentence encoders, one batcher per length bucket when `batching` is on: a batch
+    /// holds one model's sequences of one padded length.
+    let encoderBatchers: [String: [Int: Batcher]]
     /// How each model looks on the Open Inference routes.
     let v2Signatures: [String: V2Inference.Signature]
     /// The model used when a request names none (set when exactly one is configured).
@@ -43,6 +46,7 @@ public struct Gateway: Sendable {
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         var pipelines = [String: InferencePipeline]()
         var batchers = [String: Batcher]()
+        var encoderBatchers = [String: [Int: Batcher]]()
         for modelConfiguration in configuration.models {
             let model = try GatewayModel(configuration: modelConfiguration)
             let members = try modelConfiguration.backends.map { backend throws -> any Backend in
@@ -68,7 +72,12 @@ public struct Gateway: Sendable {
             let backendRows = members.map(\.capabilities.maxBatchRows).min() ?? .max
             pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets, maxRows: max(1, backendRows))
             pipelines[model.name] = pipeline
-            if configuration.batching.enabled {
+            if configuration.batching.enabled, let encoder = model.encoder {
+                encoderBatchers[model.name] = Dictionary(uniqueKeysWithValues: encoder.lengthBuckets.map { length in
+                    (length, Batcher(pipeline: pipeline, maxBatch: Self.encoderBatchLimit(encoder, length: length, configuration),
+                                     maxDelay: configuration.batching.maxDelay, metrics: metrics))
+                })
+            } else if configuration.batching.enabled {
                 batchers[model.name] = Batcher(pipeline: pipeline, maxBatch: max(1, min(configuration.batching.maxBatch, backendRows)),
                                                maxDelay: configuration.batching.maxDelay, metrics: metrics)
             }
@@ -77,8 +86,10 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.pipelines = pipelines
         self.batchers = batchers
+        self.encoderBatchers = encoderBatchers
+        // Encoders take text, not tensors: they are not on the Open Inference routes.
         self.v2Signatures = Dictionary(uniqueKeysWithValues: configuration.models.compactMap { entry in
-            pipelines[entry.name].map { pipeline in
+            pipelines[entry.name].flatMap { $0.model.encoder == nil ? $0 : nil }.map { pipeline in
                 (entry.name, V2Inference.Signature(inputName: entry.v2InputName, outputName: entry.v2OutputName,
                                                    inputs: pipeline.model.inputs, outputs: pipeline.model.outputs))
             }

@@ -1,4 +1,4 @@
-import Dispatch
+import EISModels
 
 /// Runs CPU-heavy test work (a whole encoder pass in a debug build, a tokenizer over every
 /// Unicode scalar) on a thread of its own instead of Swift's cooperative pool.
@@ -11,24 +11,10 @@ import Dispatch
 public enum OffPool {
     /// The executor the work runs on: one serial queue for all heavy tests, so they also do not
     /// take both cores at once.
-    private static let executor = QueueExecutor(label: "eis-tests.off-pool")
+    private static let executor = LocalStepExecutor(label: "eis-tests.off-pool")
 
     /// Runs `body` and every nonisolated async function it awaits on the off-pool thread.
     public static func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await withTaskExecutorPreference(executor) { try await body() }
-    }
-
-    /// A task executor backed by one serial dispatch queue.
-    final class QueueExecutor: TaskExecutor {
-        private let queue: DispatchQueue
-
-        init(label: String) {
-            queue = DispatchQueue(label: label)
-        }
-
-        func enqueue(_ job: consuming ExecutorJob) {
-            let job = UnownedJob(job)
-            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-        }
     }
 }

@@ -43,7 +43,7 @@ import eis_gateway
         """
     }
 
-    @Test(arguments: ["failover", "kserve-v2", "mixed", "matmul-json", "tls"])
+    @Test(arguments: ["failover", "kserve-v2", "mixed", "matmul-json", "tls", "minilm"])
     func everyExampleConfigurationIsValidAndUsesRegisteredKinds(name: String) throws {
         let path = Fixtures.packageRoot.appendingPathComponent("examples/\(name).conf").path
         let configuration = try GatewayConfiguration(contentsOfFile: path)

@@ -145,6 +145,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="the Hugging Face model folder")
     parser.add_argument("--sentences-file", help="one sentence per line (UTF-8); default: JSON list on stdin")
+    parser.add_argument("--sentences-jsonl", help="one JSON string per line (sentences may hold newlines)")
     parser.add_argument("--model-card", action="store_true",
                         help="print the model card's cosines (happy person vs dog, very happy person, sunny day) and exit")
     args = parser.parse_args()
@@ -154,7 +155,10 @@ def main():
         cos = [float(e[0] @ e[i] / (np.linalg.norm(e[0]) * np.linalg.norm(e[i]))) for i in (1, 2, 3)]
         print(json.dumps({"cosines": cos}))
         return
-    if args.sentences_file:
+    if args.sentences_jsonl:
+        with open(args.sentences_jsonl, encoding="utf-8") as f:
+            sentences = [json.loads(line) for line in f if line.strip()]
+    elif args.sentences_file:
         with open(args.sentences_file, encoding="utf-8") as f:
             sentences = [line.rstrip("\n") for line in f]
     else:

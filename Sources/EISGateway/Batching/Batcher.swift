@@ -24,6 +24,8 @@ import Synchronization
 final class Batcher: Sendable {
     /// The model's pipeline; every batch is one call of `infer(prepared:deadline:)`.
     let pipeline: InferencePipeline
+    /// Most real rows in one batch.
+    let maxBatch: Int
     /// Longest wait in the queue.
     let maxDelay: Duration
     private let metrics: GatewayMetrics
@@ -44,6 +46,7 @@ final class Batcher: Sendable {
     init(pipeline: InferencePipeline, maxBatch: Int, maxDelay: Duration, metrics: GatewayMetrics) {
         precondition(maxDelay >= .zero, "maxDelay must not be negative")
         self.pipeline = pipeline
+        self.maxBatch = maxBatch
         self.maxDelay = maxDelay
         self.metrics = metrics
         self.state = Mutex(State(queue: BatchQueue(maxBatch: maxBatch)))

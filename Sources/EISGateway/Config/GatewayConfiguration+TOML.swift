@@ -35,6 +35,7 @@ import TOMLKit
 /// | `[outlier] max_ejection_ms` | int | 60000 |
 /// | `[[models]] name` | string | required |
 /// | `[[models]] path` | path (relative to the config file) | required |
+/// | `[[models]] kind` | `"safetensors"` or `"bert-encoder"` | `"safetensors"` |
 /// | `[[models]] layer` | string | the file's only layer |
 /// | `[[models]] steps` | array of strings | none (one layer) |
 /// | `[[models]] shares` | int ≥ 2 | 2 |
@@ -148,6 +149,11 @@ extension GatewayConfiguration {
             let name = reader.string(model, "name", path: path, required: true) ?? ""
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
+            if let kind = reader.string(model, "kind", path: path) {
+                if let known = ModelKind(rawValue: kind) { entry.kind = known } else {
+                    reader.problems.append("\(path).kind: unknown model kind \"\(kind)\" (known: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
             entry.layer = reader.string(model, "layer", path: path)
             entry.steps = reader.strings(model, "steps", path: path)
             entry.shares = reader.int(model, "shares", path: path) ?? entry.shares

@@ -60,6 +60,17 @@ extension GatewayConfiguration {
             where name.isEmpty || name.utf8.count > 128 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 problems.append("\(path).\(key): must be 1 to 128 characters, none of them control characters")
             }
+            if model.kind == .bertEncoder {
+                if model.layer != nil || model.steps != nil {
+                    problems.append("\(path): layer and steps do not apply to kind = \"bert-encoder\" (the folder's config.json says what the encoder is)")
+                }
+                if model.arithmetic != .ring64 {
+                    problems.append("\(path).arithmetic: an encoder shares in ring64 only (each hidden layer is a fresh exact round)")
+                }
+                for (backendIndex, backend) in model.backends.enumerated() where backend.remoteLayer != nil {
+                    problems.append("\(path).backends[\(backendIndex)].remote_layer: applies to one-layer models only; an encoder's backends serve its layers under their own names")
+                }
+            }
             if let steps = model.steps {
                 if model.layer != nil { problems.append("\(path): layer and steps exclude each other (steps names every layer it uses)") }
                 if steps.isEmpty { problems.append("\(path).steps: must name at least one layer") }

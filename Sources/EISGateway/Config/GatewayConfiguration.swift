@@ -61,8 +61,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
 public struct ModelConfiguration: Sendable, Equatable {
     /// Name clients use in `"model"`.
     public var name: String
-    /// Path of the safetensors file.
+    /// Path of the safetensors file, or of the model folder for `kind = "bert-encoder"`.
     public var path: String
+    /// What `path` holds (default `safetensors`).
+    public var kind: ModelKind = .safetensors
     /// Layer to serve; may be omitted when the file has exactly one.
     public var layer: String?
     /// A sequential network instead of one layer: layer names from the file (each one share

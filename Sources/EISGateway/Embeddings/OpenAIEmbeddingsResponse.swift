@@ -64,7 +64,8 @@ struct OpenAIEmbeddingsResponse: Encodable {
     /// The JSON body.
     func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Sorted keys: the same answer is the same bytes.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(self))
     }
 }

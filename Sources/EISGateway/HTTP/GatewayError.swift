@@ -87,6 +87,8 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     /// 400: outside what fixed point can represent exactly.
     static func outOfRange(_ message: String) -> Self { Self(status: .badRequest, code: "out_of_range", message: message) }
     /// 400: more rows than `max_rows_per_request`.
+    /// An embedding input longer than the model takes (413, as text-embeddings-inference answers).
+    static func inputTooLong(_ message: String) -> Self { Self(status: .contentTooLarge, code: "input_too_long", message: message) }
     static func tooManyRows(_ message: String) -> Self { Self(status: .badRequest, code: "too_many_rows", message: message) }
     /// 401: a token is configured and the request did not present it.
     static func unauthorized(_ message: String) -> Self { Self(status: .unauthorized, code: "unauthorized", message: message) }
@@ -100,6 +102,13 @@ public struct GatewayError: HTTPResponseError, CustomStringConvertible {
     }
     /// 404: no such model.
     static func unknownModel(_ message: String) -> Self { Self(status: .notFound, code: "unknown_model", message: message) }
+    /// A model asked for on a route that does not serve its kind (an encoder on `/infer`, a
+    /// layer model on `/v1/embeddings`).
+    static func wrongModelKind(_ message: String) -> Self { Self(status: .badRequest, code: "wrong_model_kind", message: message) }
+    /// A sentence encoder asked for on `/infer` or an Open Inference route, which take tensors.
+    static func encoderOnLayerRoute(_ model: String) -> Self {
+        .wrongModelKind("model '\(model)' is a sentence encoder: POST /v1/embeddings or /embed")
+    }
     /// 413: body over `max_body_bytes`.
     static func bodyTooLarge(_ limit: Int) -> Self {
         Self(status: .contentTooLarge, code: "body_too_large", message: "request body exceeds \(limit) bytes")

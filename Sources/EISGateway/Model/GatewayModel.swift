@@ -17,6 +17,9 @@ public struct GatewayModel: Sendable {
     public let arithmetic: Arithmetic
     /// The grid float masks, inputs and shares live on (float arithmetics only; nil for ring64).
     public let floatMaskGrid: FloatMaskGrid?
+    /// For a sentence encoder (`kind = "bert-encoder"`): its tokenizer and buckets. Its `plan`
+    /// is this model's plan, and its batch rows are token ids (see `GatewayEncoder`).
+    public let encoder: GatewayEncoder?
 
     /// Input width of a request row.
     public var inputs: Int {
@@ -42,12 +45,24 @@ public struct GatewayModel: Sendable {
         self.shares = shares
         self.arithmetic = arithmetic
         self.floatMaskGrid = floatMaskGrid
+        self.encoder = nil
     }
 
     /// Loads the model file named in `configuration`.
     ///
     /// - Throws: `ModelLoadError` naming the file and the problem.
     public init(configuration: ModelConfiguration) throws(ModelLoadError) {
+        if configuration.kind == .bertEncoder {
+            let encoder = try GatewayEncoder(folder: configuration.path, name: configuration.name)
+            self.name = configuration.name
+            self.shares = configuration.shares
+            self.arithmetic = configuration.arithmetic
+            self.encoder = encoder
+            self.plan = encoder.plan
+            self.floatMaskGrid = nil
+            layers = try Self.sharedLayers(of: encoder.plan, configuration)
+            return
+        }
         let fileLayers: [String: LinearLayer]
         do {
             fileLayers = try LinearLayer.layers(in: try SafetensorsFile(contentsOf: configuration.path))
@@ -57,6 +72,7 @@ public struct GatewayModel: Sendable {
         self.name = configuration.name
         self.shares = configuration.shares
         self.arithmetic = configuration.arithmetic
+        self.encoder = nil
         if configuration.arithmetic != .ring64, let range = configuration.floatMaskRange {
             self.floatMaskGrid = FloatMaskGrid(range: range, shares: configuration.shares, arithmetic: configuration.arithmetic)
         } else {
@@ -69,15 +85,8 @@ public struct GatewayModel: Sendable {
             } catch {
                 throw ModelLoadError(model: configuration.name, message: "steps: \(error.description)")
             }
-            do {
-                layers = try plan.linearLayerNames.map { name throws(FixedPointError) in
-                    try SharedLayer(plan.layers[name]!, inputFractionBits: configuration.inputFractionBits,
-                                    weightFractionBits: configuration.weightFractionBits)
-                }
-            } catch {
-                throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
-            }
             self.plan = plan
+            layers = try Self.sharedLayers(of: plan, configuration)
             return
         }
         self.plan = nil
@@ -98,6 +107,20 @@ public struct GatewayModel: Sendable {
         do {
             layers = [try SharedLayer(layer, inputFractionBits: configuration.inputFractionBits,
                                       weightFractionBits: configuration.weightFractionBits)]
+        } catch {
+            throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
+        }
+    }
+}
+
+extension GatewayModel {
+    /// The plan's linear layers, in plan order, encoded with the configured fractional bits.
+    static func sharedLayers(of plan: ModelPlan, _ configuration: ModelConfiguration) throws(ModelLoadError) -> [SharedLayer] {
+        do {
+            return try plan.linearLayerNames.map { name throws(FixedPointError) in
+                try SharedLayer(plan.layers[name]!, inputFractionBits: configuration.inputFractionBits,
+                                weightFractionBits: configuration.weightFractionBits)
+            }
         } catch {
             throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
         }

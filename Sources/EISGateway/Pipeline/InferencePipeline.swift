@@ -81,8 +81,21 @@ struct InferencePipeline: Sendable {
         guard case .real(let rows) = padded else { preconditionFailure("a plan model's rows are prepared as reals") }
         let output: Matrix<Double>
         do {
-            output = try await PlanRunner(plan: plan).run(
-                .features(rows), evaluator: RoundEvaluator(pipeline: self, realRows: realRows, deadline: deadline))
+            // An encoder's rows are token ids (GatewayEncoder); its rounds see token rows, of
+            // which the real sequences' come first.
+            let input: PlanInput, realRoundRows: Int
+            if let encoder = model.encoder {
+                input = .tokens(try encoder.tokenBatch(rows))
+                realRoundRows = realRows * rows.columns
+            } else {
+                input = .features(rows)
+                realRoundRows = realRows
+            }
+            let evaluator = RoundEvaluator(pipeline: self, realRows: realRoundRows, deadline: deadline)
+            // Local steps compute for milliseconds: off the cooperative pool (invariant 6).
+            output = try await withTaskExecutorPreference(LocalStepExecutor.shared) {
+                try await PlanRunner(plan: plan).run(input, evaluator: evaluator)
+            }
         } catch let error as GatewayError {
             throw error
         } catch {
@@ -96,9 +109,11 @@ struct InferencePipeline: Sendable {
     /// batch it is padded first and then waits for its slot, `departure`, so both leave alike.
     func sendCover(at departure: ContinuousClock.Instant = .now, deadline: ContinuousClock.Instant) async throws(GatewayError) {
         var random = SecureRandom()
+        // An encoder's cover batches are dummy sequences of its shortest length bucket.
+        let width = model.encoder?.lengthBuckets[0] ?? model.inputs
         let empty: ShareMatrix = model.arithmetic == .ring64 && model.plan == nil
-            ? .ring(Matrix(rows: 0, columns: model.inputs, elements: []))
-            : .real(Matrix(rows: 0, columns: model.inputs, elements: []))
+            ? .ring(Matrix(rows: 0, columns: width, elements: []))
+            : .real(Matrix(rows: 0, columns: width, elements: []))
         let padded = padding.pad(empty, model: model, using: &random)
         metrics.recordCoverBatch(model: model.name)
         let sharing = firstSharing(of: padded)

@@ -34,6 +34,11 @@ struct Padding: Sendable {
     /// holds it, or the next multiple of the largest bucket, but never more than `maxRows`
     /// (nor fewer than `rows`).
     func paddedCount(_ rows: Int) -> Int {
+        paddedCount(rows, maxRows: maxRows)
+    }
+
+    /// `paddedCount(_:)` under a tighter row limit (an encoder's rows per batch for one length).
+    func paddedCount(_ rows: Int, maxRows: Int) -> Int {
         let padded: Int
         if let bucket = buckets.first(where: { $0 >= rows }) {
             padded = bucket
@@ -46,7 +51,9 @@ struct Padding: Sendable {
 
     /// `secret` (the input of `model`'s first round) with dummy rows appended up to `paddedCount(secret.rows)`.
     func pad(_ secret: ShareMatrix, model: GatewayModel, using generator: inout some RandomNumberGenerator) -> ShareMatrix {
-        let dummies = paddedCount(secret.rows) - secret.rows
+        // An encoder's rows are sequences: a long bucket holds fewer per message.
+        let limit = model.encoder.map { min(maxRows, $0.maxSequences(inBucket: secret.columns)) } ?? maxRows
+        let dummies = paddedCount(secret.rows, maxRows: limit) - secret.rows
         guard dummies > 0 else { return secret }
         let columns = secret.columns
         switch secret {
@@ -59,6 +66,10 @@ struct Padding: Sendable {
         case .real(let matrix):
             var elements = matrix.elements
             elements.reserveCapacity((matrix.rows + dummies) * columns)
+            if let encoder = model.encoder {
+                for _ in 0..<dummies { elements += encoder.dummyRow(length: columns, using: &generator) }
+                return .real(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
+            }
             // Within ±1 like common real inputs, and within the mask grid's input limit.
             let bound = min(1, model.floatMaskGrid?.inputLimit ?? 1)
             for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -bound...bound, using: &generator)) }

@@ -25,27 +25,14 @@ struct RoundEvaluator: LinearEvaluator {
         }
         let round = pipeline.round(index)
         let layer = round.layer
-        var elements = [Int64]()
-        elements.reserveCapacity(input.elements.count)
-        for row in 0..<input.rows {
-            let start = elements.count
-            var exact = true
-            for value in input.row(row) {
-                guard let encoded = try? layer.inputCodec.encode(value) else { exact = false; break }
-                elements.append(encoded)
-            }
-            if exact { exact = layer.weights.productIsExact(for: elements[start...]) }
-            guard !exact else { continue }
-            guard row >= realRows else {
-                pipeline.metrics.recordFixedPointOverflow(model: model.name, layer: name)
-                throw GatewayError.fixedPointOverflow(
-                    "model '\(model.name)', layer '\(name)': a hidden activation left the exact fixed-point range (input_frac_bits = \(layer.inputCodec.fractionBits), weight_frac_bits = \(layer.weights.fractionBits))")
-            }
-            elements.removeSubrange(start...)
-            elements.append(contentsOf: repeatElement(0, count: input.columns))
+        let (elements, inexactRows) = FixedPointRows.encode(input, codec: layer.inputCodec, weights: layer.weights)
+        // Padding rows that would overflow are sent as zeros (FixedPointRows zeroes them).
+        if let first = inexactRows.first, first < realRows {
+            pipeline.metrics.recordFixedPointOverflow(model: model.name, layer: name)
+            throw GatewayError.fixedPointOverflow(
+                "model '\(model.name)', layer '\(name)': a hidden activation left the exact fixed-point range (input_frac_bits = \(layer.inputCodec.fractionBits), weight_frac_bits = \(layer.weights.fractionBits))")
         }
         let secret = ShareMatrix.ring(Matrix(rows: input.rows, columns: input.columns, elements: elements))
-        let rows = try await round.run(secret, realRows: input.rows, addingBias: false, deadline: deadline)
-        return Matrix(rows: rows.count, columns: layer.outputs, elements: rows.flatMap { $0 })
+        return try await round.runMatrix(secret, realRows: input.rows, addingBias: false, deadline: deadline)
     }
 }

@@ -29,6 +29,15 @@ struct ShareRound: Sendable {
     func run(
         _ secret: ShareMatrix, firstSharing: [ShareMatrix]? = nil, realRows: Int, addingBias: Bool = true, deadline: ContinuousClock.Instant
     ) async throws(GatewayError) -> [[Double]] {
+        let answer = try await runMatrix(secret, firstSharing: firstSharing, realRows: realRows, addingBias: addingBias, deadline: deadline)
+        return (0..<answer.rows).map { Array(answer.row($0)) }
+    }
+
+    /// `run` answering with one matrix of `realRows × layer.outputs` (a plan's hidden rounds
+    /// pass it straight on).
+    func runMatrix(
+        _ secret: ShareMatrix, firstSharing: [ShareMatrix]? = nil, realRows: Int, addingBias: Bool = true, deadline: ContinuousClock.Instant
+    ) async throws(GatewayError) -> Matrix<Double> {
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
@@ -106,30 +115,31 @@ struct ShareRound: Sendable {
     /// which counts exactly once (or not at all without `addingBias`): added here, less once
     /// for every answering backend that added it itself. Rows after `rows` are padding: they are
     /// never summed or decoded.
-    private func recombine(_ answers: [FanOut.Partial], rows: Int, addingBias: Bool) -> [[Double]] {
+    private func recombine(_ answers: [FanOut.Partial], rows: Int, addingBias: Bool) -> Matrix<Double> {
         let outputs = layer.outputs
         let bias = layer.layer.bias
-        let sum: [Double]
-        var biasCount = addingBias ? 1.0 : 0.0
         switch model.arithmetic {
         case .ring64:
             let parts = answers.map { answer -> [Int64] in
                 guard case .ring(let matrix) = answer.partial else { preconditionFailure("checked by the fan-out") }
-                return Array(matrix.elements.prefix(rows * outputs))
+                return matrix.elements
             }
-            sum = AdditiveSharing.combine(parts).map(layer.outputCodec.decode)
+            let sum = FixedPointRows.combineAndDecode(parts, count: rows * outputs, columns: outputs, codec: layer.outputCodec,
+                                                      bias: bias, biasTimes: addingBias ? 1 : 0)
+            return Matrix(rows: rows, columns: outputs, elements: sum)
         case .float32, .float64:
             let parts = answers.map { answer -> [Double] in
                 guard case .real(let matrix) = answer.partial else { preconditionFailure("checked by the fan-out") }
                 return Array(matrix.elements.prefix(rows * outputs))
             }
-            sum = FloatMasking.combine(parts)
-            biasCount -= Double(answers.filter { fanOut.backends.members[$0.member].endpoint.addsBias }.count)
-        }
-        return (0..<rows).map { row in
-            (0..<outputs).map { column in
-                sum[row * outputs + column] + biasCount * (bias?[column] ?? 0)
+            let sum = FloatMasking.combine(parts)
+            let biasCount = (addingBias ? 1.0 : 0.0) - Double(answers.filter { fanOut.backends.members[$0.member].endpoint.addsBias }.count)
+            var elements = [Double]()
+            elements.reserveCapacity(rows * outputs)
+            for row in 0..<rows {
+                for column in 0..<outputs { elements.append(sum[row * outputs + column] + biasCount * (bias?[column] ?? 0)) }
             }
+            return Matrix(rows: rows, columns: outputs, elements: elements)
         }
     }
 }

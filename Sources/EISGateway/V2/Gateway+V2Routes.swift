@@ -84,7 +84,12 @@ extension Gateway {
         if let version = context.parameters.get("version"), version != Self.v2ModelVersion {
             throw .unknownVersion("model '\(name)' has version \(Self.v2ModelVersion) only, not '\(version.prefix(32))'")
         }
-        guard let signature = v2Signatures[name] else { throw .unknownModel("no model named '\(name)'") }
+        guard let signature = v2Signatures[name] else {
+            if pipeline.model.encoder != nil {
+                throw .encoderOnLayerRoute(name)
+            }
+            throw .unknownModel("no model named '\(name)'")
+        }
         return (name, pipeline, signature)
     }
 

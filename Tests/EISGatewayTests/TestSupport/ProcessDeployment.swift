@@ -58,13 +58,14 @@ struct ProcessDeployment {
 }
 
 /// Starts `servers` share servers and a gateway whose config adds `gatewayKeys` to `[gateway]`,
-/// `sections` after it and `modelKeys` to the demo model; runs `body`; stops every process
+/// `sections` after it and `modelKeys` to the model (`model`, default the demo model); runs `body`; stops every process
 /// after, also when `body` throws.
 /// With `gatewayLog`, the gateway's stderr goes to that file.
 ///
 /// Processes are stopped with awaits, never from a `defer` that could only block a thread.
 func withProcessDeployment(
-    servers count: Int, gatewayKeys: String = "", sections: String = "", modelKeys: String = "", serverLogLevel: String = "warning",
+    servers count: Int, model: (name: String, path: String)? = nil,
+    gatewayKeys: String = "", sections: String = "", modelKeys: String = "", serverLogLevel: String = "warning",
     gatewayLog: String? = nil, gatewayLogLevel: String = "warning",
     _ body: (inout ProcessDeployment) async throws -> Void
 ) async throws {
@@ -75,13 +76,14 @@ func withProcessDeployment(
     do {
         for _ in 0..<count {
             servers.append(try await ChildProcess.start(
-                executable: paths.server, arguments: ["--model", paths.model, "--listen", "127.0.0.1:0", "--log-level", serverLogLevel]))
+                executable: paths.server,
+                arguments: ["--model", model?.path ?? paths.model, "--name", model?.name ?? "demo", "--listen", "127.0.0.1:0", "--log-level", serverLogLevel]))
         }
         let backends = servers.enumerated().map { index, server in
             "[[models.backends]]\nurl = \"http://127.0.0.1:\(server.port)\"\ntrust_domain = \"operator-\(index)\"\n"
         }.joined()
         let config = "[gateway]\nlisten = \"127.0.0.1:0\"\nlog_level = \"\(gatewayLogLevel)\"\n\(gatewayKeys)\n\(sections)\n"
-            + "[[models]]\nname = \"demo\"\npath = \"\(paths.model)\"\n\(modelKeys)\n\(backends)"
+            + "[[models]]\nname = \"\(model?.name ?? "demo")\"\npath = \"\(model?.path ?? paths.model)\"\n\(modelKeys)\n\(backends)"
         let configFile = try paths.temporaryFile(named: "gateway.conf", contents: config)
         let started = try await ChildProcess.start(executable: paths.gateway, arguments: ["--config", configFile], standardError: gatewayLog)
         gateway = started
