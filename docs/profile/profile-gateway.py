@@ -111,6 +111,8 @@ def write_config(directory, model, layer, ports, batching):
             f"batching = {'true' if batching else 'false'}\n"
             # Under valgrind everything runs 20-50x slower; keep the gateway from timing out.
             "request_timeout_ms = 60000\nbackend_timeout_ms = 30000\n"
+            # Health checks every 2 s with a 1 s timeout would mark backends down under valgrind.
+            "[health]\ninterval_ms = 60000\ntimeout_ms = 30000\n"
             f'[[models]]\nname = "bench"\npath = "{model}"\nlayer = "{layer}"\n{backends}')
     return path
 
