@@ -208,15 +208,20 @@ def classify(function, obj):
     return None
 
 
+def start_servers(processes, args, binaries, work):
+    """Starts the two eis-servers; returns the path of a gateway configuration for them."""
+    ports = []
+    for _ in range(2):
+        server = processes.start([os.path.join(binaries, "eis-server"), "--model", args.model, "--name", "bench",
+                                  "--listen", "127.0.0.1:0", "--log-level", "warning"])
+        ports.append(port_of(server, 60))
+    return write_config(work, args.model, args.layer, ports, args.batching)
+
+
 def profile_callgrind(args, binaries, work):
     processes = Processes()
     try:
-        ports = []
-        for _ in range(2):
-            server = processes.start([os.path.join(binaries, "eis-server"), "--model", args.model, "--name", "bench",
-                                      "--listen", "127.0.0.1:0", "--log-level", "warning"])
-            ports.append(port_of(server, 60))
-        config = write_config(work, args.model, args.layer, ports, args.batching)
+        config = start_servers(processes, args, binaries, work)
         out = os.path.join(work, "callgrind.out")
         # Valgrind 3.19 cannot read the DWARF 5 that Swift emits ("unhandled dwarf2 abbrev form");
         # a copy without debug sections keeps the symbol table, which is all callgrind needs.
@@ -289,12 +294,7 @@ def profile_callgrind(args, binaries, work):
 def profile_perf(args, binaries, work):
     processes = Processes()
     try:
-        ports = []
-        for _ in range(2):
-            server = processes.start([os.path.join(binaries, "eis-server"), "--model", args.model, "--name", "bench",
-                                      "--listen", "127.0.0.1:0", "--log-level", "warning"])
-            ports.append(port_of(server, 60))
-        config = write_config(work, args.model, args.layer, ports, args.batching)
+        config = start_servers(processes, args, binaries, work)
         gateway = processes.start([os.path.join(binaries, "eis-gateway"), "--config", config])
         port = port_of(gateway, 60)
         script = write_wrk_script(work, args.inputs, args.body)
