@@ -21,6 +21,10 @@ struct EISBenchCommand: AsyncParsableCommand {
               direct   POST /v1/share to one eis-server with the unshared encoded input (no privacy)
               pair     that request to both eis-servers at once, as the gateway sends its two shares: \
             its backend leg alone, with both servers busy on this machine
+              nginx    the direct request through nginx (proxy_pass, keep-alive upstream) when nginx is \
+            installed: what a real proxy adds on this machine
+              mlp      POST /infer to a 4-layer MLP (IN→64→64→64→OUT, relu) on the gateway without batching: \
+            4 share rounds; with `gateway` (1 round) it splits the gateway's cost into per round and per request
             Both gateways pad with the default buckets. --layer 1024x1024 measures a random layer of that \
             shape instead of the demo model. Run it in release mode: swift run -c release eis-bench
             """,
@@ -71,22 +75,30 @@ struct EISBenchCommand: AsyncParsableCommand {
         defer { if layerShape != nil { try? FileManager.default.removeItem(atPath: modelPath) } }
         let layer = try Self.onlyLayer(in: modelPath)
 
+        // The servers serve the layer and a small MLP beside it, so one run also measures rounds.
+        let servedPath = try MLPScenario.writeServedModel(layer: layer)
+        defer { try? FileManager.default.removeItem(atPath: servedPath) }
+
         var children = [ChildProcess]()
+        var proxy: NginxProxy?
         let client = CurlHTTPClient()
         var failure: (any Error)?
         do {
-            try await benchmark(levels: levels, modelPath: modelPath, layer: layer, children: &children, client: client)
+            try await benchmark(levels: levels, modelPath: servedPath, layer: layer, children: &children, proxy: &proxy, client: client)
         } catch {
             failure = error
         }
+        await proxy?.stop()
         for child in children.reversed() { await child.stop() }
         client.shutdown()
         if let failure { throw failure }
     }
 
-    /// Starts the processes (recorded in `children`, which the caller stops) and runs every scenario.
+    /// Starts the processes (recorded in `children` and `proxy`, which the caller stops) and runs
+    /// every scenario.
     private func benchmark(
-        levels: [Int], modelPath: String, layer: LinearLayer, children: inout [ChildProcess], client: CurlHTTPClient
+        levels: [Int], modelPath: String, layer: LinearLayer, children: inout [ChildProcess], proxy: inout NginxProxy?,
+        client: CurlHTTPClient
     ) async throws {
         let directory = URL(fileURLWithPath: ChildProcess.siblingExecutable("eis-server")).deletingLastPathComponent().path
         for _ in 0..<2 {
@@ -105,7 +117,7 @@ struct EISBenchCommand: AsyncParsableCommand {
             [[models.backends]]
             url = "http://127.0.0.1:\(children[1].port)"
             trust_domain = "b"
-            """
+            """ + "\n" + MLPScenario.modelSection(path: modelPath, servedName: "bench", serverPorts: [children[0].port, children[1].port])
         // Two gateways over the same two servers: without batching, and with it.
         let batchedKeys = (["batching = true"] + [maxDelayMs.map { "max_delay_ms = \($0)" }, maxBatch.map { "max_batch = \($0)" }].compactMap { $0 })
             .joined(separator: "\n")
@@ -117,14 +129,22 @@ struct EISBenchCommand: AsyncParsableCommand {
             children.append(try await ChildProcess.start(executable: directory + "/eis-gateway", arguments: ["--config", configURL.path]))
         }
 
+        // The proxy anchor: nginx in front of the first server, when it is installed.
+        if let nginx = NginxProxy.executable() {
+            proxy = try await NginxProxy.start(executable: nginx, upstreamPort: children[0].port)
+        } else if !json {
+            print("nginx is not installed: the nginx scenario is skipped (Debian: apt-get install nginx-light)")
+        }
         var scenarios = try Self.scenarios(layer: layer, modelName: "bench", gatewayPort: children[2].port,
-                                           batchedPort: children[3].port, serverPorts: [children[0].port, children[1].port])
+                                           batchedPort: children[3].port, serverPorts: [children[0].port, children[1].port],
+                                           nginxPort: proxy?.port)
         let servers = [(label: "servers", pid: children[0].pid), (label: "servers", pid: children[1].pid)]
         for index in scenarios.indices {
             switch scenarios[index].name {
             case "direct": scenarios[index].processes = [servers[0]]
             case "pair": scenarios[index].processes = servers
-            case "hop", "gateway": scenarios[index].processes = [(label: "gateway", pid: children[2].pid)] + servers
+            case "nginx": scenarios[index].processes = [(label: "nginx", pid: proxy?.pid ?? 0), servers[0]]
+            case "hop", "gateway", MLPScenario.name: scenarios[index].processes = [(label: "gateway", pid: children[2].pid)] + servers
             default: scenarios[index].processes = [(label: "gateway", pid: children[3].pid)] + servers
             }
         }
@@ -186,10 +206,14 @@ struct EISBenchCommand: AsyncParsableCommand {
 
     /// The gateway requests (without and with batching), the unprotected direct request, and
     /// that request to both servers at once, for the same random input.
-    static func scenarios(layer: LinearLayer, modelName: String, gatewayPort: Int, batchedPort: Int, serverPorts: [Int]) throws -> [Scenario] {
+    static func scenarios(
+        layer: LinearLayer, modelName: String, gatewayPort: Int, batchedPort: Int, serverPorts: [Int], nginxPort: Int? = nil
+    ) throws -> [Scenario] {
         var generator = SystemRandomNumberGenerator()
         let x = (0..<layer.inputs).map { _ in Double.random(in: -1...1, using: &generator) }
-        let gatewayBody = Array(try JSONEncoder().encode(["input": x]))
+        // Each gateway serves two models (the layer and the MLP), so requests name theirs.
+        let gatewayBody = Array(try JSONEncoder().encode(InferBody(model: modelName, input: x)))
+        let mlpBody = Array(try JSONEncoder().encode(InferBody(model: MLPScenario.name, input: x)))
         let encoded = try FixedPointCodec(fractionBits: Defaults.inputFractionBits).encode(x)
         let direct = ShareRequest(model: modelName, layer: layer.name, inputFractionBits: UInt8(Defaults.inputFractionBits),
                                   shares: Matrix(rows: 1, columns: layer.inputs, elements: encoded)).encoded()
@@ -208,7 +232,7 @@ struct EISBenchCommand: AsyncParsableCommand {
                 method: .post, url: "http://127.0.0.1:\(batchedPort)/infer",
                 headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),
             Scenario(name: "batched-f32", request: HTTPClientRequest(
-                method: .post, url: "http://127.0.0.1:\(batchedPort)/infer",
+                method: .post, url: "http://127.0.0.1:\(batchedPort)/infer?model=\(modelName)",
                 headers: [(name: "Content-Type", value: "application/octet-stream")],
                 body: x.flatMap { value in withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { Array($0) } })),
             Scenario(name: "direct", request: directRequest(serverPorts[0])),
@@ -216,7 +240,22 @@ struct EISBenchCommand: AsyncParsableCommand {
             // through the same libcurl client. With `hop` it gives the floor of the gateway's
             // latency on this machine.
             Scenario(name: "pair", requests: serverPorts.map(directRequest)),
-        ]
+            // The same multi-layer request (one input row, four rounds) without batching.
+            Scenario(name: MLPScenario.name, request: HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(gatewayPort)/infer",
+                headers: [(name: "Content-Type", value: "application/json")], body: mlpBody)),
+        ] + (nginxPort.map { port in
+            // A real proxy in front of the first server: the cost of one proxied hop here.
+            var request = directRequest(serverPorts[0])
+            request.url = "http://127.0.0.1:\(port)\(ShareProtocol.path)"
+            return [Scenario(name: "nginx", request: request)]
+        } ?? [])
+    }
+
+    /// The JSON body of `POST /infer` for one row.
+    struct InferBody: Encodable {
+        let model: String
+        let input: [Double]
     }
 }
 

@@ -1,16 +1,20 @@
 /// The human-readable table, with the gateway/direct, batched/direct, batched-f32/direct and
-/// batched/gateway ratios per concurrency, and the floor a gateway doing no work would reach.
+/// batched/gateway ratios per concurrency, the same against nginx when it ran, the floor a
+/// gateway doing no work would reach, and the gateway's cost per share round.
 enum Report {
     static func table(_ results: [Measurement]) -> String {
-        var lines = ["scenario      conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers"]
+        var lines = ["scenario      conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers   nginx"]
         for m in results {
             lines.append(pad(m.name, 12) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
                          + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12)
                          + lpad(m.cpu_us_per_request["client"].map { fmt($0, 0) } ?? "-", 24)
                          + lpad(m.cpu_us_per_request["gateway"].map { fmt($0, 0) } ?? "-", 8)
-                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8))
+                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8)
+                         + lpad(m.cpu_us_per_request["nginx"].map { fmt($0, 0) } ?? "-", 8))
         }
-        for (over, under) in [("gateway", "direct"), ("batched", "direct"), ("batched-f32", "direct"), ("batched", "gateway")] {
+        let pairs = [("gateway", "direct"), ("batched", "direct"), ("batched-f32", "direct"), ("batched", "gateway"),
+                     ("nginx", "direct"), ("gateway", "nginx"), ("batched", "nginx"), ("batched-f32", "nginx")]
+        for (over, under) in pairs where results.contains(where: { $0.name == under }) {
             lines.append("")
             lines.append(pad("ratio \(over)/\(under)", 20) + "   conc   p50     p99     req/s")
             for level in Set(results.map(\.concurrency)).sorted() {
@@ -30,7 +34,25 @@ enum Report {
                   let direct = results.first(where: { $0.name == "direct" && $0.concurrency == level }) else { continue }
             lines.append(pad("", 26) + lpad("\(level)", 7) + lpad(fmt((hop.p50_ms + pair.p50_ms) / direct.p50_ms, 2), 7))
         }
+        lines += perRound(results)
         return lines.joined(separator: "\n")
+    }
+
+    /// The gateway's cost split into one share round and the rest of a request: `mlp` runs
+    /// `MLPScenario.rounds` rounds per request, `gateway` one, on the same gateway, so their
+    /// difference over the extra rounds is what a round costs.
+    static func perRound(_ results: [Measurement]) -> [String] {
+        let extra = Double(MLPScenario.rounds - 1)
+        var lines = ["", "per round (mlp − gateway) / \(MLPScenario.rounds - 1)    conc   p50 ms   gateway CPU µs   | rest of a request: p50 ms   gateway CPU µs"]
+        for level in Set(results.map(\.concurrency)).sorted() {
+            guard let one = results.first(where: { $0.name == "gateway" && $0.concurrency == level }),
+                  let many = results.first(where: { $0.name == MLPScenario.name && $0.concurrency == level }),
+                  let oneCPU = one.cpu_us_per_request["gateway"], let manyCPU = many.cpu_us_per_request["gateway"] else { continue }
+            let roundP50 = (many.p50_ms - one.p50_ms) / extra, roundCPU = (manyCPU - oneCPU) / extra
+            lines.append(pad("", 34) + lpad("\(level)", 7) + lpad(fmt(roundP50, 3), 9) + lpad(fmt(roundCPU, 0), 17)
+                         + lpad(fmt(one.p50_ms - roundP50, 3), 28) + lpad(fmt(oneCPU - roundCPU, 0), 17))
+        }
+        return lines.count > 2 ? lines : []
     }
 
     private static func fmt(_ value: Double, _ decimals: Int) -> String {

@@ -38,6 +38,20 @@ struct PaddingTests {
         #expect(Set(matrix.elements[(2 * 256)...]).count > 1000, "dummy values vary")
     }
 
+    @Test func dummyValuesAreUniformOverTheirWholeRangeEndsIncluded() {
+        var generator = SplitMix64(seed: 11)
+        var values = [Int64]()
+        Padding.appendUniform(50_000, in: -2...2, to: &values, using: &generator)
+        #expect(values.count == 50_000)
+        let counts = Dictionary(grouping: values, by: { $0 }).mapValues(\.count)
+        #expect(Set(counts.keys) == [-2, -1, 0, 1, 2])
+        // 10,000 expected each; 4 standard deviations (≈ 358) either way.
+        for (value, count) in counts { #expect(abs(count - 10_000) < 360, "\(value) drawn \(count) times") }
+        var full = [Int64]()
+        Padding.appendUniform(4, in: Int64.min...Int64.max, to: &full, using: &generator)
+        #expect(full.count == 4 && Set(full).count == 4)
+    }
+
     @Test func dummyRowsAreNarrowedForWeightsTooLargeForInputsOfOne() async throws {
         try await Fixtures.withTemporaryDirectory { directory in
             // Weights of 2^20 in 256 columns: ‖W_i‖₁ = 2^28 in real terms, so inputs of 1 would

@@ -100,6 +100,23 @@ struct SequentialModelTests {
         }
     }
 
+    @Test func everyShareRoundOfAPlanIsTimedOnItsOwn() async throws {
+        try await withMLPDeployment(servers: 2) { _, _, gateway in
+            try await GatewayRoutesTests.withClient(gateway) { client in
+                for seed in 0..<4 {
+                    let x = Fixtures.randomRow(count: 12, seed: UInt64(seed))
+                    let response = try await GatewayRoutesTests.infer(client, #"{"model":"mlp","input":\#(GatewayRoutesTests.jsonArray(x))}"#)
+                    #expect(response.status == .ok)
+                }
+                let metrics = try await GatewayProbe.metrics(client)
+                let rounds = GatewayProbe.value(of: #"eis_round_duration_seconds_count{model="mlp"}"#, in: metrics)
+                #expect(rounds == 12, "4 requests × 3 rounds")
+                let requests = GatewayProbe.value(of: #"eis_request_duration_seconds_count{model="mlp"}"#, in: metrics)
+                #expect(requests == 4)
+            }
+        }
+    }
+
     @Test func batchedRequestsOfAPlanModelGetTheirOwnRowsBack() async throws {
         try await withMLPDeployment(servers: 2) { path, _, gateway in
             let pipeline = try #require(gateway.pipelines["mlp"])

@@ -5,16 +5,22 @@ import Synchronization
 ///
 /// Shares are only as private as their randomness (docs/ARCHITECTURE.md, invariant 2), so production code
 /// draws every mask from this generator. Words come from a buffer refilled by one `RAND_bytes`
-/// call, because one call costs far more than copying 8 bytes. The buffer lives in a shared,
-/// lock-guarded box: copies of a `SecureRandom` draw from the same stream and so never hand out
-/// the same word twice (a value-type buffer would, and two sharings with a repeated mask leak
-/// the difference of their inputs).
+/// call, because one call costs far more than copying 8 bytes. The buffer lives in one
+/// process-wide, lock-guarded box: every `SecureRandom` and every copy of one draw from the same
+/// stream and so never hand out the same word twice (a value-type buffer would, and two sharings
+/// with a repeated mask leak the difference of their inputs). One box for the process, not one
+/// per generator: the gateway makes a generator per round, and a buffer of its own cost a 4 KiB
+/// allocation, zeroing and RAND_bytes call per round, of which a 256-wide share used half
+/// (docs/OVERHEAD.md).
 public struct SecureRandom: RandomNumberGenerator, Sendable {
     private let source: Source
 
-    /// Creates a generator; the first refill happens on first use.
+    /// The stream every generator draws from.
+    private static let shared = Source()
+
+    /// Creates a generator on the process's stream; its first refill happens on first use.
     public init() {
-        source = Source()
+        source = Self.shared
     }
 
     /// Returns 64 uniformly random bits.

@@ -36,7 +36,7 @@ public enum AdditiveSharing {
 
     /// Fills `words` with uniform values: in one locked copy from a `SecureRandom` (the
     /// production generator), else word by word.
-    private static func fillUniform(_ words: inout [Int64], using generator: inout some RandomNumberGenerator) {
+    public static func fillUniform(_ words: inout [Int64], using generator: inout some RandomNumberGenerator) {
         // SecureRandom's copies share one stream, so filling through a copy advances the
         // caller's generator exactly as calling it would.
         if var secure = generator as? SecureRandom {

@@ -52,6 +52,13 @@ public struct GatewayMetrics: Sendable {
         window.recordRequest(model: model, seconds: duration.seconds, failed: code >= 500)
     }
 
+    /// One share round's wall time, from drawing its sharing to its recombined answer: a request
+    /// to a model of several layers runs one per linear layer, so this tells how much of its
+    /// time the rounds take (docs/OVERHEAD.md).
+    func recordRound(model: String, duration: Duration) {
+        timer("eis_round_duration_seconds", [("model", model)]).recordNanoseconds(duration.wholeNanoseconds)
+    }
+
     /// One backend call's outcome (`ok` or a `BackendError.shortDescription`).
     func recordBackendCall(backend: String, outcome: String, duration: Duration) {
         counter("eis_backend_requests_total", [("backend", backend), ("outcome", outcome)]).increment()

@@ -61,7 +61,7 @@ struct Padding: Sendable {
             var elements = matrix.elements
             elements.reserveCapacity((matrix.rows + dummies) * columns)
             let bound = Self.dummyBound(model.layers[0])
-            for _ in 0..<(dummies * columns) { elements.append(Int64.random(in: -bound...bound, using: &generator)) }
+            Self.appendUniform(dummies * columns, in: -bound...bound, to: &elements, using: &generator)
             return .ring(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
         case .real(let matrix):
             var elements = matrix.elements
@@ -74,6 +74,41 @@ struct Padding: Sendable {
             let bound = min(1, model.floatMaskGrid?.inputLimit ?? 1)
             for _ in 0..<(dummies * columns) { elements.append(Double.random(in: -bound...bound, using: &generator)) }
             return .real(Matrix(rows: matrix.rows + dummies, columns: columns, elements: elements))
+        }
+    }
+
+    /// Appends `count` values drawn uniformly from `range`.
+    ///
+    /// The words come in blocks (`AdditiveSharing.fillUniform`: one lock of the secure generator
+    /// per block, where `Int64.random(in:using:)` took one per value: 1,792 for the 7 dummy rows
+    /// of a 256-wide bucket of 8). Each word becomes a value by Lemire's multiply-and-reject, so
+    /// every value of `range` stays exactly equally likely.
+    static func appendUniform(
+        _ count: Int, in range: ClosedRange<Int64>, to elements: inout [Int64], using generator: inout some RandomNumberGenerator
+    ) {
+        // The number of values in range; 0 stands for all 2^64.
+        let width = UInt64(bitPattern: range.upperBound &- range.lowerBound) &+ 1
+        // Products whose low word falls below 2^64 mod width would make some values likelier.
+        let threshold = width == 0 ? 0 : (0 &- width) % width
+        var words = [Int64](repeating: 0, count: count)
+        var next = words.count
+        var produced = 0
+        while produced < count {
+            if next == words.count {
+                AdditiveSharing.fillUniform(&words, using: &generator)
+                next = 0
+            }
+            let word = UInt64(bitPattern: words[next])
+            next += 1
+            guard width != 0 else {
+                elements.append(Int64(bitPattern: word))
+                produced += 1
+                continue
+            }
+            let (high, low) = word.multipliedFullWidth(by: width)
+            guard low >= threshold else { continue }
+            elements.append(range.lowerBound &+ Int64(bitPattern: high))
+            produced += 1
         }
     }
 

@@ -38,6 +38,8 @@ struct ShareRound: Sendable {
     func runMatrix(
         _ secret: ShareMatrix, firstSharing: [ShareMatrix]? = nil, realRows: Int, addingBias: Bool = true, deadline: ContinuousClock.Instant
     ) async throws(GatewayError) -> Matrix<Double> {
+        let start = ContinuousClock.now
+        defer { fanOut.metrics.recordRound(model: model.name, duration: .now - start) }
         var failedBackends = Set<Int>()
         var lastError: BackendError?
         // The first sharing, then at most one fresh sharing when no spare could take a share.
