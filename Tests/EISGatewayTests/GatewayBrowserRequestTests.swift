@@ -32,13 +32,20 @@ struct GatewayBrowserRequestTests {
 
     @Test func aRebindingPagesHostIsRefusedOnEveryRoute() async throws {
         try await Self.withLiveGateway { port in
-            for path in ["/healthz", "/metrics", "/v2/health/ready", "/v2/models/demo", "/status", "/status.json"] {
+            for path in ["/healthz", "/metrics", "/v2/health/ready", "/v2/models/demo", "/status", "/status.json", "/v1/models"] {
                 let response = await RawClient.exchange(port: port, request: Self.request(path, headers: ["Host: attacker.example:\(port)"]))
                 #expect(Self.status(response) == 403, "\(path): \(response.prefix(80))")
                 #expect(response.contains("host_not_allowed"), "\(path)")
             }
-            let infer = await RawClient.exchange(port: port, request: Self.request("/infer", method: "POST", headers: ["Host: attacker.example", "Content-Type: application/json"], body: Self.row))
-            #expect(Self.status(infer) == 403)
+            for path in ["/infer", "/v1/embeddings", "/embed"] {
+                let post = await RawClient.exchange(port: port, request: Self.request(path, method: "POST", headers: ["Host: attacker.example", "Content-Type: application/json"], body: Self.row))
+                #expect(Self.status(post) == 403, "\(path): \(post.prefix(80))")
+            }
+            // A page's simple request (no preflight) cannot reach the embedding routes either.
+            for path in ["/v1/embeddings", "/embed"] {
+                let simple = await RawClient.exchange(port: port, request: Self.request(path, method: "POST", headers: ["Host: 127.0.0.1", "Content-Type: text/plain"], body: "{\"input\":\"a\"}"))
+                #expect(Self.status(simple) == 415, "\(path): \(simple.prefix(80))")
+            }
             for host in ["127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "[::1]:\(port)"] {
                 let response = await RawClient.exchange(port: port, request: Self.request("/healthz", headers: ["Host: \(host)"]))
                 #expect(Self.status(response) == 200, "\(host): \(response.prefix(80))")
