@@ -102,11 +102,7 @@ public struct EISNativeBackend: Backend {
     }
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {
-        do {
-            return try await transport.execute(request, deadline: deadline)
-        } catch {
-            throw BackendError(transport: error, backend: endpoint.name)
-        }
+        try await transport.send(request, deadline: deadline, backend: endpoint.name)
     }
 
     /// Turns a non-200 answer into an error, quoting the server's JSON error code when present.

@@ -180,11 +180,7 @@ public final class KServeV2Backend: Backend {
     }
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {
-        do {
-            return try await transport.execute(request, deadline: deadline)
-        } catch {
-            throw BackendError(transport: error, backend: endpoint.name)
-        }
+        try await transport.send(request, deadline: deadline, backend: endpoint.name)
     }
 
     /// A fresh request id (KServe fails requests without one); random, so it says nothing.

@@ -212,11 +212,7 @@ public struct MatmulJSONBackend: Backend {
     }
 
     private func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws(BackendError) -> HTTPClientResponse {
-        do {
-            return try await transport.execute(request, deadline: deadline)
-        } catch {
-            throw BackendError(transport: error, backend: endpoint.name)
-        }
+        try await transport.send(request, deadline: deadline, backend: endpoint.name)
     }
 
     /// A non-200 answer as an error, with a short excerpt of the body (servers put the reason there).

@@ -11,14 +11,15 @@ extension BackendError {
     /// | TLS failure | `tlsFailure` | a setup problem (CA, expiry, pin, client certificate) the operator must fix |
     /// | anything else | `unreachable` | |
     public init(transport error: TransportError, backend: String) {
-        switch error.shortDescription {
-        case TransportError.deadlineExceeded.shortDescription:
+        // By kind (TransportError's equality compares kinds), never by the text of a description.
+        switch error {
+        case .deadlineExceeded:
             self = .timeout("\(backend): deadline passed")
-        case TransportError.cancelled.shortDescription:
+        case .cancelled:
             self = .cancelled("\(backend): cancelled")
-        case TransportError.responseTooLarge.shortDescription:
+        case .responseTooLarge:
             self = .badResponse("\(backend): the answer is larger than the response size limit (\(error.description))")
-        case TransportError.tlsFailure.shortDescription:
+        case .tlsFailure:
             // Operators read this in /healthz: curl's plain-words explanation of what failed,
             // rather than a Swift type name.
             let code = error.curlCode.map { " (CURLcode \($0))" } ?? ""

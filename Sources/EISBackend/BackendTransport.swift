@@ -15,3 +15,15 @@ public protocol BackendTransport: Sendable {
 }
 
 extension CurlHTTPClient: BackendTransport {}
+
+extension BackendTransport {
+    /// Runs `request` for the backend named `backend`: the one way a plugin sends, so every
+    /// plugin classifies transport failures alike (`BackendError(transport:backend:)`).
+    public func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant, backend: String) async throws(BackendError) -> HTTPClientResponse {
+        do {
+            return try await execute(request, deadline: deadline)
+        } catch {
+            throw BackendError(transport: error, backend: backend)
+        }
+    }
+}
