@@ -343,6 +343,15 @@ import eis_gateway
     func aSingleMistakeIsReportedUnderItsKeyPath(_ mistake: Mistake) {
         let problems = Self.problems(mistake.toml)
         #expect(problems.contains { $0.hasPrefix(mistake.path) && $0.contains(mistake.says) }, "got \(problems)")
+        // The key a message names is one the configuration accepts (GatewayConfiguration.Keys),
+        // unless the message is about an unknown key.
+        guard !problems.contains(where: { $0.hasPrefix(mistake.path) && $0.contains("unknown key") }) else { return }
+        if let dot = mistake.path.lastIndex(of: "."), !mistake.path.hasSuffix("]") {
+            let table = String(mistake.path[..<dot]), key = String(mistake.path[mistake.path.index(after: dot)...])
+            if let allowed = GatewayConfiguration.Keys.allowed(at: table) { #expect(allowed.contains(key), "\(mistake.path)") }
+        } else if !mistake.path.contains("."), !mistake.path.hasSuffix("]") {
+            #expect(GatewayConfiguration.Keys.root.contains(mistake.path), "\(mistake.path)")
+        }
     }
 
     @Test func floatSharingAndPluginKeysAreRead() throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 extension GatewayConfiguration {
     /// Every key gateway.conf accepts, by table: the loader refuses any other, and a test holds
     /// the README's configuration reference to exactly this list.
@@ -24,5 +26,21 @@ extension GatewayConfiguration {
             "name", "kind", "url", "launch", "trust_domain", "weight", "remote_model", "remote_layer", "weight_frac_bits", "adds_bias",
             "options", "ca_file", "client_cert", "client_key", "pin_sha256", "auth_header", "auth_env", "allow_plaintext",
         ]
+
+        /// The keys of the table at `path`, as the loader and the validation messages name it
+        /// (`""` for the root, `"gateway"`, `"models[2]"`, `"models[2].backends[0]"`); nil for a
+        /// table of free keys (a backend's `options`). The one list every reader of a key, every
+        /// message naming one, `--check-config` and the README table are checked against.
+        static func allowed(at path: String) -> Set<String>? {
+            switch path.replacingOccurrences(of: #"\[[0-9]+\]"#, with: "[]", options: .regularExpression) {
+            case "": root
+            case "gateway": gateway
+            case "health": health
+            case "outlier": outlier
+            case "models[]": model
+            case "models[].backends[]": backend
+            default: nil
+            }
+        }
     }
 }

@@ -95,22 +95,22 @@ extension GatewayConfiguration {
         }
         var reader = TableReader(problems: [])
         self.init()
-        reader.checkKeys(root, path: "", allowed: Keys.root)
+        reader.checkKeys(root, path: "")
         if let table = reader.table(root, "health", path: "") {
-            reader.checkKeys(table, path: "health", allowed: Keys.health)
+            reader.checkKeys(table, path: "health")
             if let ms = reader.int(table, "interval_ms", path: "health") { health.interval = .milliseconds(ms) }
             if let ms = reader.int(table, "timeout_ms", path: "health") { health.timeout = .milliseconds(ms) }
             health.unhealthyThreshold = reader.int(table, "unhealthy_threshold", path: "health") ?? health.unhealthyThreshold
             health.healthyThreshold = reader.int(table, "healthy_threshold", path: "health") ?? health.healthyThreshold
         }
         if let table = reader.table(root, "outlier", path: "") {
-            reader.checkKeys(table, path: "outlier", allowed: Keys.outlier)
+            reader.checkKeys(table, path: "outlier")
             outlier.consecutiveFailures = reader.int(table, "consecutive_failures", path: "outlier") ?? outlier.consecutiveFailures
             if let ms = reader.int(table, "base_ejection_ms", path: "outlier") { outlier.baseEjection = .milliseconds(ms) }
             if let ms = reader.int(table, "max_ejection_ms", path: "outlier") { outlier.maxEjection = .milliseconds(ms) }
         }
         if let gateway = reader.table(root, "gateway", path: "") {
-            reader.checkKeys(gateway, path: "gateway", allowed: Keys.gateway)
+            reader.checkKeys(gateway, path: "gateway")
             if let listen = reader.string(gateway, "listen", path: "gateway") {
                 if let (host, port) = Self.parseHostPort(listen) {
                     listenHost = host
@@ -145,7 +145,7 @@ extension GatewayConfiguration {
         }
         for (index, model) in reader.tables(root, "models", path: "").enumerated() {
             let path = "models[\(index)]"
-            reader.checkKeys(model, path: path, allowed: Keys.model)
+            reader.checkKeys(model, path: path)
             let name = reader.string(model, "name", path: path, required: true) ?? ""
             let file = reader.string(model, "path", path: path, required: true) ?? ""
             var entry = ModelConfiguration(name: name, path: file.isEmpty ? file : Self.resolve(file, against: baseDirectory))
@@ -172,7 +172,7 @@ extension GatewayConfiguration {
             entry.v2OutputName = reader.string(model, "v2_output_name", path: path) ?? entry.v2OutputName
             for (backendIndex, backend) in reader.tables(model, "backends", path: path).enumerated() {
                 let backendPath = "\(path).backends[\(backendIndex)]"
-                reader.checkKeys(backend, path: backendPath, allowed: Keys.backend)
+                reader.checkKeys(backend, path: backendPath)
                 var item = BackendConfiguration(
                     name: reader.string(backend, "name", path: backendPath) ?? "\(name)-\(backendIndex)",
                     trustDomain: reader.string(backend, "trust_domain", path: backendPath, required: true) ?? "",
@@ -220,7 +220,9 @@ extension GatewayConfiguration {
 private struct TableReader {
     var problems: [String]
 
-    mutating func checkKeys(_ table: TOMLTable, path: String, allowed: Set<String>) {
+    /// Refuses every key of `table` that `GatewayConfiguration.Keys` does not list for `path`.
+    mutating func checkKeys(_ table: TOMLTable, path: String) {
+        guard let allowed = GatewayConfiguration.Keys.allowed(at: path) else { return }
         for key in table.keys.sorted() where !allowed.contains(key) {
             problems.append("\(join(path, key)): unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
         }
@@ -300,6 +302,10 @@ private struct TableReader {
         _ table: TOMLTable, _ key: String, path: String, required: Bool, type: String,
         _ convert: (any TOMLValueConvertible) -> T?
     ) -> T? {
+        // A key the loader reads must be one GatewayConfiguration.Keys lists (and so one that
+        // `checkKeys` accepts and the README documents); the tests read every key.
+        assert(GatewayConfiguration.Keys.allowed(at: path).map { $0.contains(key) } ?? true,
+               "the loader reads \(join(path, key)), which GatewayConfiguration.Keys does not list")
         guard let raw = table[key] else {
             if required { problems.append("\(join(path, key)): required") }
             return nil
