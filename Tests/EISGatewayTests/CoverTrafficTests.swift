@@ -186,6 +186,9 @@ struct CoverTrafficTests {
         }
         // At least 40 of each kind in the scored half: the accuracy's standard error is about 0.055.
         #expect(accuracy <= 0.7, "the arrival phase tells real batches from cover: balanced accuracy \(accuracy)")
-        #expect(doubles <= arrivals.count / 100, "\(doubles) slots with two batches")
+        // 2.5 %: the whole suite runs share servers and encoders in other processes beside this
+        // test, and a batch woken 38 ms late (3/4 of a slot) lands on the next slot (seen: 2 and
+        // 4 of about 200 in full runs, 0 alone). A schedule that doubled up would show far more.
+        #expect(doubles <= arrivals.count / 40, "\(doubles) slots with two batches")
     }
 }
