@@ -65,7 +65,8 @@ public struct Gateway: Sendable {
             pipeline.backendTimeout = configuration.backendTimeout
             pipeline.hedging = configuration.hedging
             // Neither padding nor coalescing may build a call larger than a backend accepts.
-            let backendRows = members.map(\.capabilities.maxBatchRows).min() ?? .max
+            // Replicated sharing sends each backend two shares' rows in one call.
+            let backendRows = (members.map(\.capabilities.maxBatchRows).min() ?? .max) / (model.sharing == .replicated2of3 ? 2 : 1)
             pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets, maxRows: max(1, backendRows))
             pipelines[model.name] = pipeline
             if configuration.batching.enabled {
@@ -148,7 +149,8 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// Whether a model has `k` verified, non-ejected backends in distinct trust domains.
+    /// Whether a model has enough verified, non-ejected backends in distinct trust domains
+    /// (`k`; two for replicated 2-of-3 sharing).
     func isServable(_ pipeline: InferencePipeline) -> Bool {
         let statuses = pipeline.backends.snapshot
         let pool = pipeline.backends.poolSnapshot
@@ -158,7 +160,7 @@ public struct Gateway: Sendable {
         where status == .verified && pool[index].healthy && (pool[index].ejectedUntil.map { $0 <= now } ?? true) {
             domains.insert(pipeline.backends.members[index].endpoint.trustDomain)
         }
-        return domains.count >= pipeline.model.shares
+        return domains.count >= pipeline.model.minimumDomains
     }
 
     /// The state reported at `/healthz`.

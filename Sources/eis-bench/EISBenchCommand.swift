@@ -25,8 +25,9 @@ struct EISBenchCommand: AsyncParsableCommand {
             Both gateways pad with the default buckets. --layer 1024x1024 measures a random layer of that \
             shape instead of the demo model. Run it in release mode: swift run -c release eis-bench
             """,
-        // `eis-bench kernel` times the share server's kernel alone; without a subcommand the gateway scenarios run.
-        subcommands: [KernelBenchCommand.self]
+        // `eis-bench kernel` times the share server's kernel alone, `eis-bench trust` verification and
+        // replicated sharing; without a subcommand the gateway scenarios run.
+        subcommands: [KernelBenchCommand.self, TrustBenchCommand.self]
     )
 
     @Option(help: "Comma-separated concurrency levels.")

@@ -2,14 +2,7 @@
 /// batched/gateway ratios per concurrency, and the floor a gateway doing no work would reach.
 enum Report {
     static func table(_ results: [Measurement]) -> String {
-        var lines = ["scenario      conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers"]
-        for m in results {
-            lines.append(pad(m.name, 12) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
-                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12)
-                         + lpad(m.cpu_us_per_request["client"].map { fmt($0, 0) } ?? "-", 24)
-                         + lpad(m.cpu_us_per_request["gateway"].map { fmt($0, 0) } ?? "-", 8)
-                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8))
-        }
+        var lines = [rows(results)]
         for (over, under) in [("gateway", "direct"), ("batched", "direct"), ("batched-f32", "direct"), ("batched", "gateway")] {
             lines.append("")
             lines.append(pad("ratio \(over)/\(under)", 20) + "   conc   p50     p99     req/s")
@@ -29,6 +22,20 @@ enum Report {
                   let pair = results.first(where: { $0.name == "pair" && $0.concurrency == level }),
                   let direct = results.first(where: { $0.name == "direct" && $0.concurrency == level }) else { continue }
             lines.append(pad("", 26) + lpad("\(level)", 7) + lpad(fmt((hop.p50_ms + pair.p50_ms) / direct.p50_ms, 2), 7))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line per measurement, under a header.
+    static func rows(_ results: [Measurement]) -> String {
+        let width = max(12, (results.map(\.name.count).max() ?? 0) + 1)
+        var lines = [pad("scenario", width) + "  conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers"]
+        for m in results {
+            lines.append(pad(m.name, width) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
+                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12)
+                         + lpad(m.cpu_us_per_request["client"].map { fmt($0, 0) } ?? "-", 24)
+                         + lpad(m.cpu_us_per_request["gateway"].map { fmt($0, 0) } ?? "-", 8)
+                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8))
         }
         return lines.joined(separator: "\n")
     }

@@ -99,7 +99,7 @@ struct FanOut: Sendable {
                         failure = error
                         continue
                     }
-                    backends.finish(member, outcome: blamesBackend ? .failure : .abandoned(after: elapsed))
+                    backends.finish(member, outcome: blamesBackend ? .failure(error) : .abandoned(after: elapsed))
                     failed.insert(member)
                     // Answered already, or a hedge for it is still running: nothing to do.
                     guard partials[share] == nil, inFlight[share].isEmpty else { continue }
@@ -118,13 +118,13 @@ struct FanOut: Sendable {
                 switch outcome {
                 case .hedgeDue: break
                 case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
-                case .failed(_, let blamesBackend, let elapsed):
+                case .failed(let error, let blamesBackend, let elapsed):
                     if blamesBackend {
                         // It failed on its own after the request had stopped waiting for it
                         // (another share failed with no spare, or a losing hedge timed out): it
                         // counts against the backend, and a fresh sharing avoids it.
                         failed.insert(member)
-                        backends.finish(member, outcome: .failure)
+                        backends.finish(member, outcome: .failure(error))
                     } else {
                         // Cut short: its time so far is a lower bound on its latency. Keep it, so
                         // the p95 that hedging uses is not biased towards the calls that won.
@@ -138,4 +138,9 @@ struct FanOut: Sendable {
         failedBackends = failed
         return result
     }
+}
+
+extension PoolStateMachine.Outcome {
+    /// How the pool counts a call that failed with `error`: a wrong result ejects at once.
+    static func failure(_ error: BackendError) -> Self { error.isWrongResult ? .wrongResult : .failure }
 }

@@ -13,10 +13,15 @@ public struct GatewayModel: Sendable {
     public let plan: ModelPlan?
     /// Number of shares per input.
     public let shares: Int
+    /// How the shares are placed: one per backend, or two per backend of three (replicated 2-of-3).
+    public let sharing: SharingScheme
     /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
     public let arithmetic: Arithmetic
     /// The grid float masks, inputs and shares live on (float arithmetics only; nil for ring64).
     public let floatMaskGrid: FloatMaskGrid?
+    /// The secret check of every verified layer, by layer name (docs/VERIFICATION.md): drawn from
+    /// the secure generator whenever the model is loaded (start and reload), never sent anywhere.
+    let checks: [String: FreivaldsCheck]
 
     /// Input width of a request row.
     public var inputs: Int {
@@ -25,6 +30,9 @@ public struct GatewayModel: Sendable {
     }
     /// Output width of an answer row.
     public var outputs: Int { plan?.outputWidth ?? layers[layers.count - 1].outputs }
+    /// Trust domains a round needs: one per share, or two for replicated 2-of-3 sharing (A's and
+    /// B's pairs cover all three shares).
+    public var minimumDomains: Int { sharing == .replicated2of3 ? 2 : shares }
     /// The layer names, in order: what every backend of the model must serve.
     public var layerNames: [String] { layers.map(\.name) }
 
@@ -33,15 +41,21 @@ public struct GatewayModel: Sendable {
     ///
     /// - Precondition: at least one layer; without a plan, each layer's input width is the
     ///   previous one's output width; with one, `layers` are the plan's linear layers.
-    public init(name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64, floatMaskGrid: FloatMaskGrid? = nil) {
+    public init(
+        name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64,
+        floatMaskGrid: FloatMaskGrid? = nil, verify: VerificationMode = .auto, sharing: SharingScheme = .additive
+    ) {
+        precondition(sharing == .additive || (shares == 3 && arithmetic == .ring64), "replicated 2-of-3 sharing is three ring64 shares")
         precondition(!layers.isEmpty, "a model has at least one layer")
         precondition(plan != nil || zip(layers, layers.dropFirst()).allSatisfy { $0.outputs == $1.inputs }, "consecutive layers must fit")
         self.name = name
         self.layers = layers
         self.plan = plan
         self.shares = shares
+        self.sharing = sharing
         self.arithmetic = arithmetic
         self.floatMaskGrid = floatMaskGrid
+        self.checks = Self.drawChecks(layers, verify: verify, arithmetic: arithmetic)
     }
 
     /// Loads the model file named in `configuration`.
@@ -56,6 +70,7 @@ public struct GatewayModel: Sendable {
         }
         self.name = configuration.name
         self.shares = configuration.shares
+        self.sharing = configuration.sharing
         self.arithmetic = configuration.arithmetic
         if configuration.arithmetic != .ring64, let range = configuration.floatMaskRange {
             self.floatMaskGrid = FloatMaskGrid(range: range, shares: configuration.shares, arithmetic: configuration.arithmetic)
@@ -78,6 +93,7 @@ public struct GatewayModel: Sendable {
                 throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
             }
             self.plan = plan
+            self.checks = Self.drawChecks(layers, verify: configuration.verify, arithmetic: configuration.arithmetic)
             return
         }
         self.plan = nil
@@ -101,7 +117,21 @@ public struct GatewayModel: Sendable {
         } catch {
             throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
         }
+        self.checks = Self.drawChecks(layers, verify: configuration.verify, arithmetic: configuration.arithmetic)
     }
+
+    /// Draws fresh secret check vectors, from the secure generator, for each layer `verify` checks.
+    private static func drawChecks(_ layers: [SharedLayer], verify: VerificationMode, arithmetic: Arithmetic) -> [String: FreivaldsCheck] {
+        var random = SecureRandom()
+        var checks = [String: FreivaldsCheck]()
+        for layer in layers where verify.checks(inputs: layer.inputs, outputs: layer.outputs, arithmetic: arithmetic) {
+            checks[layer.name] = FreivaldsCheck(weights: layer.weights, using: &random)
+        }
+        return checks
+    }
+
+    /// The names of the layers whose partials are verified, in order.
+    public var verifiedLayers: [String] { layerNames.filter { checks[$0] != nil } }
 }
 
 /// A model file that cannot be served.
