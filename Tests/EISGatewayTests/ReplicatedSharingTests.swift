@@ -135,6 +135,32 @@ struct ReplicatedSharingTests {
             #expect(ok > 20)
         }
     }
+
+    /// A stalled server (SIGSTOP: connections accepted, nothing answered) costs a replicated
+    /// round nothing, where an additive one waits for the backend timeout before failing over.
+    @Test(arguments: [("replicated-2of3", true), ("additive", false)])
+    func aStalledServerCostsAReplicatedRoundNoWait(sharing: String, replicated: Bool) async throws {
+        let keys = "sharing = \"\(sharing)\"\nverify = \"freivalds\"\n"
+        try await withProcessDeployment(servers: 3, gatewayKeys: "backend_timeout_ms = 3000\nbatching = false", modelKeys: keys) { deployment in
+            #expect(try await deployment.infer().status == 200)
+            deployment.servers[0].signal(SIGSTOP)
+            var slowest = Duration.zero
+            var statuses = [Int]()
+            for _ in 0..<12 {
+                let start = ContinuousClock.now
+                statuses.append(try await deployment.infer().status)
+                slowest = max(slowest, ContinuousClock.now - start)
+            }
+            deployment.servers[0].signal(SIGCONT)
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            if replicated {
+                #expect(slowest < .milliseconds(1500), "slowest request took \(slowest)")
+            } else {
+                // The control: the additive round placed on the stalled server waited for its timeout.
+                #expect(slowest >= .seconds(3), "slowest request took \(slowest)")
+            }
+        }
+    }
 }
 
 /// A backend that answers the right partial for its first share rows and a wrong one (one
