@@ -18,10 +18,13 @@ struct TrustBenchCommand: AsyncParsableCommand {
               replicated         sharing = "replicated-2of3", verify = "off"
               replicated-verify  sharing = "replicated-2of3", verify = "freivalds"
               additive-hedged    k = 2, verify = "freivalds", hedging = true
-            Phase 1 measures the first four with every server running. Phase 2 stops one server with \
-            SIGSTOP for its whole duration (SIGCONT after) and measures additive-verify, additive-hedged, \
-            replicated and replicated-verify. Scenarios take turns slice by slice (--rounds), so they share \
-            the machine's load alike. Run it in release mode: swift run -c release eis-bench trust
+            Phase 1 measures all five with every server running (which also gives hedging its latency \
+            history); they take turns slice by slice \
+            (--rounds), so they share the machine's load alike. Phase 2 measures additive-verify, \
+            additive-hedged, replicated and replicated-verify one by one, each from the moment one server \
+            is stopped with SIGSTOP (no warm-up; SIGCONT and --recovery seconds before the next), so the \
+            stall's first seconds, before ejection and health checks react, are in every measurement. \
+            Run it in release mode: swift run -c release eis-bench trust
             """
     )
 
@@ -42,6 +45,9 @@ struct TrustBenchCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("backend-timeout-ms"), help: "backend_timeout_ms of every gateway.")
     var backendTimeoutMs: Int = 1000
+
+    @Option(help: "Seconds the stalled server runs again before each stalled measurement, so the gateways' health checks readmit it.")
+    var recovery: Double = 5
 
     @OptionGroup var output: BenchOutputOptions
 
@@ -125,15 +131,21 @@ struct TrustBenchCommand: AsyncParsableCommand {
         let runner = LoadRunner(client: client)
         var healthy = [Measurement]()
         for level in levels {
-            healthy += await runner.run(["additive", "additive-verify", "replicated", "replicated-verify"].map(scenario),
+            healthy += await runner.run(Self.gateways.map(\.name).map(scenario),
                                         concurrency: level, warmup: .seconds(warmup), duration: .seconds(seconds), rounds: rounds)
         }
-        // One of three servers stalled (SIGSTOP): it accepts connections and never answers.
-        servers[0].signal(SIGSTOP)
+        // One of three servers stalled (SIGSTOP: it accepts connections and never answers), from
+        // the first measured request on: the cost of a stall is in its first seconds, before
+        // ejection and health checks take the server out. Each scenario gets its own fresh stall,
+        // after the server has run again long enough for every gateway's health checks to take it back.
         var stalled = [Measurement]()
         for level in levels {
-            stalled += await runner.run(["additive-verify", "additive-hedged", "replicated", "replicated-verify"].map(scenario),
-                                        concurrency: level, warmup: .seconds(warmup), duration: .seconds(seconds), rounds: rounds)
+            for name in ["additive-verify", "additive-hedged", "replicated", "replicated-verify"] {
+                servers[0].signal(SIGCONT)
+                try await Task.sleep(for: .seconds(recovery))
+                servers[0].signal(SIGSTOP)
+                stalled += await runner.run([scenario(name)], concurrency: level, warmup: .zero, duration: .seconds(seconds), rounds: 1)
+            }
         }
         servers[0].signal(SIGCONT)
         if output.json {
@@ -151,6 +163,10 @@ struct TrustBenchCommand: AsyncParsableCommand {
             print(Report.rows(healthy))
             print("\none of three servers stalled (SIGSTOP)")
             print(Report.rows(stalled))
+            print("\nslowest request while stalled (ms), backend_timeout_ms = \(backendTimeoutMs)")
+            for measured in stalled {
+                print("  \(measured.name) at concurrency \(measured.concurrency): \(String(format: "%.1f", measured.max_ms))")
+            }
         }
         let silent = (healthy + stalled).filter { $0.requests == 0 }.map { "\($0.name) at concurrency \($0.concurrency)" }
         if !silent.isEmpty {

@@ -84,17 +84,7 @@ extension FanOut {
             }
             group.cancelAll()
             while let (_, member, outcome) = await group.next() {
-                switch outcome {
-                case .hedgeDue: break
-                case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
-                case .failed(let error, let blamesBackend, let elapsed):
-                    if blamesBackend {
-                        failed.insert(member)
-                        backends.finish(member, outcome: .failure(error))
-                    } else {
-                        backends.finish(member, outcome: .abandoned(after: elapsed))
-                    }
-                }
+                finishLeftover(outcome, member: member, failed: &failed)
             }
             guard failures <= tolerated, copies.allSatisfy({ !$0.isEmpty }) else {
                 for (member, latency) in latencies { backends.finish(member, outcome: .success(latency: latency)) }

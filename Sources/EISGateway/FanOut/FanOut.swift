@@ -115,28 +115,35 @@ struct FanOut: Sendable {
             // give every placed call back to the pool.
             group.cancelAll()
             while let (_, member, outcome) = await group.next() {
-                switch outcome {
-                case .hedgeDue: break
-                case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
-                case .failed(let error, let blamesBackend, let elapsed):
-                    if blamesBackend {
-                        // It failed on its own after the request had stopped waiting for it
-                        // (another share failed with no spare, or a losing hedge timed out): it
-                        // counts against the backend, and a fresh sharing avoids it.
-                        failed.insert(member)
-                        backends.finish(member, outcome: .failure(error))
-                    } else {
-                        // Cut short: its time so far is a lower bound on its latency. Keep it, so
-                        // the p95 that hedging uses is not biased towards the calls that won.
-                        backends.finish(member, outcome: .abandoned(after: elapsed))
-                    }
-                }
+                finishLeftover(outcome, member: member, failed: &failed)
             }
             if answered == shares.count { return Result<[Partial], BackendError>.success(partials.compactMap { $0 }) }
             return .failure(failure ?? .unavailable("no answer"))
         }
         failedBackends = failed
         return result
+    }
+}
+
+extension FanOut {
+    /// Gives a call that ended after the send stopped waiting for it back to the pool.
+    func finishLeftover(_ outcome: CallOutcome, member: Int, failed: inout Set<Int>) {
+        switch outcome {
+        case .hedgeDue: break
+        case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
+        case .failed(let error, let blamesBackend, let elapsed):
+            if blamesBackend {
+                // It failed on its own after the request had stopped waiting for it (another
+                // share failed with no spare, or a losing hedge timed out): it counts against
+                // the backend, and a fresh sharing avoids it.
+                failed.insert(member)
+                backends.finish(member, outcome: .failure(error))
+            } else {
+                // Cut short: its time so far is a lower bound on its latency. Keep it, so the
+                // p95 that hedging uses is not biased towards the calls that won.
+                backends.finish(member, outcome: .abandoned(after: elapsed))
+            }
+        }
     }
 }
 
