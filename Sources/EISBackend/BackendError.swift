@@ -13,6 +13,7 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
         case mismatch
         case unsupported
         case unavailable
+        case wrongResult = "wrong_result"
     }
 
     private let code: Code
@@ -52,6 +53,9 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Too few backends could be used (none placed, or none left to fail over to).
     public static func unavailable(_ message: String) -> Self { Self(.unavailable, message) }
+    /// The backend answered a well-formed partial that is not the product of its share with the
+    /// layer's weights: the gateway's verification caught it (a lying, stale or broken server).
+    public static func wrongResult(_ message: String) -> Self { Self(.wrongResult, message) }
 
     /// Whether this is a deadline failure.
     public var isTimeout: Bool { code == .timeout }
@@ -63,4 +67,6 @@ public struct BackendError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isMismatch: Bool { code == .mismatch }
     /// Whether too few backends could be used.
     public var isUnavailable: Bool { code == .unavailable }
+    /// Whether the backend's partial failed verification.
+    public var isWrongResult: Bool { code == .wrongResult }
 }

@@ -69,7 +69,8 @@ public struct Gateway: Sendable {
             pipeline.backendTimeout = configuration.backendTimeout
             pipeline.hedging = configuration.hedging
             // Neither padding nor coalescing may build a call larger than a backend accepts.
-            let backendRows = members.map(\.capabilities.maxBatchRows).min() ?? .max
+            // Replicated sharing sends each backend two shares' rows in one call.
+            let backendRows = (members.map(\.capabilities.maxBatchRows).min() ?? .max) / (model.sharing == .replicated2of3 ? 2 : 1)
             pipeline.padding = Padding(buckets: configuration.batching.paddingBuckets, maxRows: max(1, backendRows))
             pipelines[model.name] = pipeline
             if configuration.batching.enabled, let encoder = model.encoder {
@@ -163,9 +164,10 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// Whether a model has `k` verified, non-ejected backends in distinct trust domains.
+    /// Whether a model has enough verified, non-ejected backends in distinct trust domains
+    /// (`k`; two for replicated 2-of-3 sharing).
     func isServable(_ pipeline: InferencePipeline) -> Bool {
-        servableDomainCount(pipeline) >= pipeline.model.shares
+        servableDomainCount(pipeline) >= pipeline.model.minimumDomains
     }
 
     /// How many distinct trust domains have a verified, healthy, non-ejected backend of the model.
@@ -181,9 +183,10 @@ public struct Gateway: Sendable {
         return domains.count
     }
 
-    /// Sets `eis_model_trust_domains_up` beside `eis_model_shares` for the alert on too few.
+    /// Sets `eis_model_trust_domains_up` beside `eis_model_shares` (the domains the model needs:
+    /// `k`, or two for replicated 2-of-3 sharing) for the alert on too few.
     func recordTrustDomainsUp(_ pipeline: InferencePipeline) {
-        metrics.setTrustDomainsUp(model: pipeline.model.name, up: servableDomainCount(pipeline), shares: pipeline.model.shares)
+        metrics.setTrustDomainsUp(model: pipeline.model.name, up: servableDomainCount(pipeline), shares: pipeline.model.minimumDomains)
     }
 
     /// The state reported at `/healthz`.

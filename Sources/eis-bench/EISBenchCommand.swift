@@ -29,8 +29,9 @@ struct EISBenchCommand: AsyncParsableCommand {
             shape instead of the demo model. Run it in release mode: swift run -c release eis-bench
             """,
         // `eis-bench kernel` times the share server's kernel alone, `eis-bench encoder` a sentence
-        // encoder end to end; without a subcommand the gateway scenarios run.
-        subcommands: [KernelBenchCommand.self, EncoderBenchCommand.self]
+        // encoder end to end, `eis-bench trust` verification and replicated sharing; without a
+        // subcommand the gateway scenarios run.
+        subcommands: [KernelBenchCommand.self, EncoderBenchCommand.self, TrustBenchCommand.self]
     )
 
     @Option(help: "Comma-separated concurrency levels.")

@@ -52,7 +52,7 @@ struct LoadRunner: Sendable {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             return Measurement(
                 name: name, concurrency: concurrency, requests: answered.count, failures: failures,
-                p50_ms: LoadRunner.percentile(sorted, 0.50), p99_ms: LoadRunner.percentile(sorted, 0.99),
+                p50_ms: LoadRunner.percentile(sorted, 0.50), p99_ms: LoadRunner.percentile(sorted, 0.99), max_ms: sorted[sorted.count - 1],
                 rps: Double(answered.count) / max(seconds, 1e-9),
                 cpu_us_per_request: cpuSeconds.mapValues { $0 * 1e6 / Double(max(1, answered.count)) })
         }

@@ -3,15 +3,7 @@
 /// gateway doing no work would reach, and the gateway's cost per share round.
 enum Report {
     static func table(_ results: [Measurement]) -> String {
-        var lines = ["scenario      conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers   nginx"]
-        for m in results {
-            lines.append(pad(m.name, 12) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
-                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12)
-                         + lpad(m.cpu_us_per_request["client"].map { fmt($0, 0) } ?? "-", 24)
-                         + lpad(m.cpu_us_per_request["gateway"].map { fmt($0, 0) } ?? "-", 8)
-                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8)
-                         + lpad(m.cpu_us_per_request["nginx"].map { fmt($0, 0) } ?? "-", 8))
-        }
+        var lines = [rows(results)]
         let pairs = [("gateway", "direct"), ("batched", "direct"), ("batched-f32", "direct"), ("batched", "gateway"),
                      ("nginx", "direct"), ("gateway", "nginx"), ("batched", "nginx"), ("batched-f32", "nginx")]
         for (over, under) in pairs where results.contains(where: { $0.name == under }) {
@@ -53,6 +45,21 @@ enum Report {
                          + lpad(fmt(one.p50_ms - roundP50, 3), 28) + lpad(fmt(oneCPU - roundCPU, 0), 17))
         }
         return lines.count > 2 ? lines : []
+    }
+
+    /// One line per measurement, under a header.
+    static func rows(_ results: [Measurement]) -> String {
+        let width = max(12, (results.map(\.name.count).max() ?? 0) + 1)
+        var lines = [pad("scenario", width) + "  conc   requests  failures    p50 ms    p99 ms       req/s   CPU µs/request: client gateway servers   nginx"]
+        for m in results {
+            lines.append(pad(m.name, width) + lpad("\(m.concurrency)", 6) + lpad("\(m.requests)", 11) + lpad("\(m.failures)", 10)
+                         + lpad(fmt(m.p50_ms, 3), 10) + lpad(fmt(m.p99_ms, 3), 10) + lpad(fmt(m.rps, 0), 12)
+                         + lpad(m.cpu_us_per_request["client"].map { fmt($0, 0) } ?? "-", 24)
+                         + lpad(m.cpu_us_per_request["gateway"].map { fmt($0, 0) } ?? "-", 8)
+                         + lpad(m.cpu_us_per_request["servers"].map { fmt($0, 0) } ?? "-", 8)
+                         + lpad(m.cpu_us_per_request["nginx"].map { fmt($0, 0) } ?? "-", 8))
+        }
+        return lines.joined(separator: "\n")
     }
 
     private static func fmt(_ value: Double, _ decimals: Int) -> String {

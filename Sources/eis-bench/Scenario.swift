@@ -32,6 +32,8 @@ struct Measurement: Sendable, Encodable {
     let failures: Int
     let p50_ms: Double
     let p99_ms: Double
+    /// The slowest answered request: what a rare stall costs, which p99 of a short run can miss.
+    let max_ms: Double
     let rps: Double
     /// CPU microseconds per request spent by each role (`client`, `gateway`, `servers`) while
     /// it was measured: where the time goes when every process shares the same cores.

@@ -18,7 +18,7 @@ extension GatewayConfiguration {
         static let outlier: Set<String> = ["consecutive_failures", "base_ejection_ms", "max_ejection_ms"]
         /// `[[models]]` (with `backends`, the `[[models.backends]]` array of tables).
         static let model: Set<String> = [
-            "name", "path", "kind", "layer", "steps", "shares", "input_frac_bits", "weight_frac_bits", "arithmetic", "allow_float_sharing",
+            "name", "path", "kind", "layer", "steps", "shares", "sharing", "input_frac_bits", "weight_frac_bits", "arithmetic", "verify", "allow_float_sharing",
             "float_mask_range", "cover_traffic_rps", "v2_input_name", "v2_output_name", "allow_shared_endpoints", "backends",
         ]
         /// `[[models.backends]]`.

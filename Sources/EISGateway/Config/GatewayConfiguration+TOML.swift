@@ -38,10 +38,12 @@ import TOMLKit
 /// | `[[models]] kind` | `"safetensors"` or `"bert-encoder"` | `"safetensors"` |
 /// | `[[models]] layer` | string | the file's only layer |
 /// | `[[models]] steps` | array of strings | none (one layer) |
-/// | `[[models]] shares` | int ≥ 2 | 2 |
+/// | `[[models]] shares` | int ≥ 2 | 2 (3 with replicated sharing) |
+/// | `[[models]] sharing` | `"additive"`, `"replicated-2of3"` | `"additive"` |
 /// | `[[models]] input_frac_bits` | int | 22 |
 /// | `[[models]] weight_frac_bits` | int | 26 |
 /// | `[[models]] arithmetic` | `"ring64"`, `"float32"`, `"float64"` | `"ring64"` |
+/// | `[[models]] verify` | `"auto"`, `"freivalds"`, `"off"` | `"auto"` |
 /// | `[[models]] allow_float_sharing` | bool | false |
 /// | `[[models]] float_mask_range` | number > 0 | required for float arithmetics |
 /// | `[[models]] cover_traffic_rps` | number ≥ 0 | 0 (off) |
@@ -156,12 +158,22 @@ extension GatewayConfiguration {
             }
             entry.layer = reader.string(model, "layer", path: path)
             entry.steps = reader.strings(model, "steps", path: path)
-            entry.shares = reader.int(model, "shares", path: path) ?? entry.shares
+            if let name = reader.string(model, "sharing", path: path) {
+                if let scheme = SharingScheme(rawValue: name) { entry.sharing = scheme } else {
+                    reader.problems.append("\(path).sharing: unknown sharing \"\(name)\" (known: \(SharingScheme.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
+            entry.shares = reader.int(model, "shares", path: path) ?? (entry.sharing == .replicated2of3 ? 3 : entry.shares)
             entry.inputFractionBits = reader.int(model, "input_frac_bits", path: path) ?? entry.inputFractionBits
             entry.weightFractionBits = reader.int(model, "weight_frac_bits", path: path) ?? entry.weightFractionBits
             if let name = reader.string(model, "arithmetic", path: path) {
                 if let arithmetic = Arithmetic(name: name) { entry.arithmetic = arithmetic } else {
                     reader.problems.append("\(path).arithmetic: unknown arithmetic \"\(name)\" (known: \(Arithmetic.allCases.map(\.description).joined(separator: ", ")))")
+                }
+            }
+            if let name = reader.string(model, "verify", path: path) {
+                if let mode = VerificationMode(rawValue: name) { entry.verify = mode } else {
+                    reader.problems.append("\(path).verify: unknown mode \"\(name)\" (known: \(VerificationMode.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
             }
             entry.allowFloatSharing = reader.bool(model, "allow_float_sharing", path: path) ?? false

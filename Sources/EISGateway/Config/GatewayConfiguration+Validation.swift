@@ -50,6 +50,10 @@ extension GatewayConfiguration {
             if model.name.isEmpty { problems.append("\(path).name: must not be empty") }
             if !modelNames.insert(model.name).inserted { problems.append("\(path).name: \"\(model.name)\" is used twice") }
             if model.shares < 2 { problems.append("\(path).shares: must be at least 2 (one share alone is the input)") }
+            if model.sharing == .replicated2of3 {
+                if model.shares != 3 { problems.append("\(path).shares: replicated-2of3 sharing uses exactly 3 shares, not \(model.shares)") }
+                if model.arithmetic != .ring64 { problems.append("\(path).sharing: replicated-2of3 shares in ring64 only") }
+            }
             if !(0...40).contains(model.inputFractionBits) { problems.append("\(path).input_frac_bits: must be in 0...40") }
             if !(0...40).contains(model.weightFractionBits) { problems.append("\(path).weight_frac_bits: must be in 0...40") }
             let headroom = 63 - model.inputFractionBits - model.weightFractionBits
@@ -85,6 +89,10 @@ extension GatewayConfiguration {
                 problems.append("\(path).cover_traffic_rps: must be in 0...1000")
             }
             if model.arithmetic != .ring64 {
+                if model.verify == .freivalds {
+                    // Float partials carry rounding error, so no exact check can accept them (docs/VERIFICATION.md).
+                    problems.append("\(path).verify: freivalds checks exact ring64 partials only; \(model.arithmetic) partials are rounded (use \"auto\" or \"off\")")
+                }
                 if !model.allowFloatSharing {
                     problems.append("\(path).arithmetic: \(model.arithmetic) sharing leaks information about inputs; set allow_float_sharing = true to accept that (README, \"Float backends\")")
                 }

@@ -71,8 +71,11 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// round) and local operations (`relu`, `gelu`, `tanh`, `sigmoid`, `softmax`,
     /// `l2_normalize`), in order, e.g. `["fc1", "relu", "fc2", "softmax"]`. Excludes `layer`.
     public var steps: [String]?
-    /// Number of shares `k` per input (default 2, at least 2).
+    /// Number of shares `k` per input (default 2, at least 2; 3 with replicated sharing).
     public var shares: Int = 2
+    /// `additive` (default: one share per backend) or `replicated-2of3` (three shares, two per
+    /// backend, three trust domains; ring64 only).
+    public var sharing: SharingScheme = .additive
     /// Input fractional bits `fx` (default 22).
     public var inputFractionBits: Int = Defaults.inputFractionBits
     /// Weight fractional bits `fw` the backends must use (default 26).
@@ -80,6 +83,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// The sharing's arithmetic: `ring64` (default: exact, perfectly private) or, for float-only
     /// backends, `float32`/`float64` (approximate, leaks a bounded amount; see `FloatMasking`).
     public var arithmetic: Arithmetic = .ring64
+    /// Which layers have every partial verified: `auto` (default: where the check costs at most
+    /// 10 % of the layer's product), `freivalds` (every layer) or `off`. Ring64 only.
+    public var verify: VerificationMode = .auto
     /// Must be true for a float arithmetic: float sharing is never used by accident.
     public var allowFloatSharing = false
     /// Float masks are uniform in `[−R, R]`; required for float arithmetics (no default, because

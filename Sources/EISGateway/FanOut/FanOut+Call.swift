@@ -1,3 +1,4 @@
+import Dispatch
 import EISBackend
 import EISCore
 import Logging
@@ -14,29 +15,37 @@ extension FanOut {
     }
 
     /// One backend call: verification of every layer of the model on first use, then the
-    /// share, judged and recorded.
+    /// share, its partial checked when the layer is verified (docs/VERIFICATION.md), judged and
+    /// recorded.
     func call(_ memberIndex: Int, batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async -> CallOutcome {
         let backend = backends.members[memberIndex]
         let start = ContinuousClock.now
         let callDeadline = min(deadline, start + backendTimeout)
-        let result: Result<ShareMatrix, BackendError>
+        var result: Result<ShareMatrix, BackendError>
         do throws(BackendError) {
             try await backends.ensureVerified(memberIndex, against: model, deadline: callDeadline, logger: logger)
             result = .success(try await backend.evaluate(batch, outputs: outputs, deadline: callDeadline))
         } catch {
             result = .failure(error)
         }
-        return judge(result, member: memberIndex, rows: batch.shares.rows, outputs: outputs,
+        // A partial of the wrong shape is judged a bad response; only a well-formed one is checked.
+        if case .success(.ring(let partial)) = result, case .ring(let shares) = batch.shares, let check = model.checks[batch.layer],
+           partial.rows == shares.rows, partial.columns == check.outputs, shares.columns == check.inputs,
+           !(await Self.accepts(partial, for: shares, by: check)) {
+            result = .failure(.wrongResult("\(backend.endpoint.name): the partial for layer '\(batch.layer)' failed verification"))
+        }
+        return judge(result, member: memberIndex, batch: batch, outputs: outputs,
                      elapsed: ContinuousClock.now - start, callDeadline: callDeadline, deadline: deadline)
     }
 
     /// Turns what a backend call returned into its outcome, and records it: metrics, the
     /// backend's last failure, a log line when the backend is to blame.
     private func judge(
-        _ result: Result<ShareMatrix, BackendError>, member memberIndex: Int, rows: Int, outputs: Int,
+        _ result: Result<ShareMatrix, BackendError>, member memberIndex: Int, batch: ShareBatch, outputs: Int,
         elapsed: Duration, callDeadline: ContinuousClock.Instant, deadline: ContinuousClock.Instant
     ) -> CallOutcome {
         let backend = backends.members[memberIndex]
+        let rows = batch.shares.rows
         do throws(BackendError) {
             let partial = try result.get()
             guard partial.rows == rows, partial.columns == outputs, partial.fits(model.arithmetic) else {
@@ -54,9 +63,32 @@ extension FanOut {
             if blamesBackend {
                 metrics.setBackendUp(backend.endpoint.name, false)
                 backends.recordFailure(memberIndex, error)
-                logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
+                if error.isWrongResult {
+                    // Names the backend and the layer, never a value.
+                    metrics.recordVerificationFailure(model: model.name, layer: batch.layer, backend: backend.endpoint.name)
+                    logger.error("backend returned a wrong partial", metadata: [
+                        "backend": "\(backend.endpoint.name)", "model": "\(model.name)", "layer": "\(batch.layer)",
+                    ])
+                } else {
+                    logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
+                }
             }
             return .failed(error, blamesBackend: blamesBackend, elapsed: elapsed.seconds)
+        }
+    }
+}
+
+extension FanOut {
+    /// Multiply-adds above which a check runs on a dispatch queue rather than a cooperative
+    /// thread (docs/ARCHITECTURE.md, invariant 6).
+    static let inlineCheckWork = 1 << 20
+
+    /// Runs `check` on a partial: inline when small, off the cooperative pool when large.
+    static func accepts(_ partial: Matrix<Int64>, for shares: Matrix<Int64>, by check: FreivaldsCheck) async -> Bool {
+        let work = shares.rows * check.count * (check.inputs + check.outputs)
+        guard work > inlineCheckWork else { return check.accepts(partial, for: shares) }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: check.accepts(partial, for: shares)) }
         }
     }
 }

@@ -99,7 +99,7 @@ struct FanOut: Sendable {
                         failure = error
                         continue
                     }
-                    backends.finish(member, outcome: blamesBackend ? .failure : .abandoned(after: elapsed))
+                    backends.finish(member, outcome: blamesBackend ? .failure(error) : .abandoned(after: elapsed))
                     failed.insert(member)
                     // Answered already, or a hedge for it is still running: nothing to do.
                     guard partials[share] == nil, inFlight[share].isEmpty else { continue }
@@ -115,22 +115,7 @@ struct FanOut: Sendable {
             // give every placed call back to the pool.
             group.cancelAll()
             while let (_, member, outcome) = await group.next() {
-                switch outcome {
-                case .hedgeDue: break
-                case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
-                case .failed(_, let blamesBackend, let elapsed):
-                    if blamesBackend {
-                        // It failed on its own after the request had stopped waiting for it
-                        // (another share failed with no spare, or a losing hedge timed out): it
-                        // counts against the backend, and a fresh sharing avoids it.
-                        failed.insert(member)
-                        backends.finish(member, outcome: .failure)
-                    } else {
-                        // Cut short: its time so far is a lower bound on its latency. Keep it, so
-                        // the p95 that hedging uses is not biased towards the calls that won.
-                        backends.finish(member, outcome: .abandoned(after: elapsed))
-                    }
-                }
+                finishLeftover(outcome, member: member, failed: &failed)
             }
             if answered == shares.count { return Result<[Partial], BackendError>.success(partials.compactMap { $0 }) }
             return .failure(failure ?? .unavailable("no answer"))
@@ -138,4 +123,31 @@ struct FanOut: Sendable {
         failedBackends = failed
         return result
     }
+}
+
+extension FanOut {
+    /// Gives a call that ended after the send stopped waiting for it back to the pool.
+    func finishLeftover(_ outcome: CallOutcome, member: Int, failed: inout Set<Int>) {
+        switch outcome {
+        case .hedgeDue: break
+        case .answered(_, let latency): backends.finish(member, outcome: .success(latency: latency))
+        case .failed(let error, let blamesBackend, let elapsed):
+            if blamesBackend {
+                // It failed on its own after the request had stopped waiting for it (another
+                // share failed with no spare, or a losing hedge timed out): it counts against
+                // the backend, and a fresh sharing avoids it.
+                failed.insert(member)
+                backends.finish(member, outcome: .failure(error))
+            } else {
+                // Cut short: its time so far is a lower bound on its latency. Keep it, so the
+                // p95 that hedging uses is not biased towards the calls that won.
+                backends.finish(member, outcome: .abandoned(after: elapsed))
+            }
+        }
+    }
+}
+
+extension PoolStateMachine.Outcome {
+    /// How the pool counts a call that failed with `error`: a wrong result ejects at once.
+    static func failure(_ error: BackendError) -> Self { error.isWrongResult ? .wrongResult : .failure }
 }

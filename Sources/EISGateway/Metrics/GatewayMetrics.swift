@@ -78,6 +78,11 @@ public struct GatewayMetrics: Sendable {
         counter("eis_fixed_point_overflows_total", [("model", model), ("layer", layer)]).increment()
     }
 
+    /// Counts a partial that failed verification (`eis_verification_failures_total`).
+    func recordVerificationFailure(model: String, layer: String, backend: String) {
+        counter("eis_verification_failures_total", [("model", model), ("layer", layer), ("backend", backend)]).increment()
+    }
+
     /// One hedge: a share sent to a spare because its backend ran past its p95.
     func recordHedge(model: String) {
         counter("eis_hedges_total", [("model", model)]).increment()

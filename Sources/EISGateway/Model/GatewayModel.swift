@@ -13,6 +13,8 @@ public struct GatewayModel: Sendable {
     public let plan: ModelPlan?
     /// Number of shares per input.
     public let shares: Int
+    /// How the shares are placed: one per backend, or two per backend of three (replicated 2-of-3).
+    public let sharing: SharingScheme
     /// The sharing's arithmetic (ring64 unless the configuration allows float sharing).
     public let arithmetic: Arithmetic
     /// The grid float masks, inputs and shares live on (float arithmetics only; nil for ring64).
@@ -20,6 +22,9 @@ public struct GatewayModel: Sendable {
     /// For a sentence encoder (`kind = "bert-encoder"`): its tokenizer and buckets. Its `plan`
     /// is this model's plan, and its batch rows are token ids (see `GatewayEncoder`).
     public let encoder: GatewayEncoder?
+    /// The secret check of every verified layer, by layer name (docs/VERIFICATION.md): drawn from
+    /// the secure generator whenever the model is loaded (start and reload), never sent anywhere.
+    let checks: [String: FreivaldsCheck]
 
     /// Input width of a request row.
     public var inputs: Int {
@@ -28,6 +33,9 @@ public struct GatewayModel: Sendable {
     }
     /// Output width of an answer row.
     public var outputs: Int { plan?.outputWidth ?? layers[layers.count - 1].outputs }
+    /// Trust domains a round needs: one per share, or two for replicated 2-of-3 sharing (A's and
+    /// B's pairs cover all three shares).
+    public var minimumDomains: Int { sharing == .replicated2of3 ? 2 : shares }
     /// The layer names, in order: what every backend of the model must serve.
     public var layerNames: [String] { layers.map(\.name) }
 
@@ -36,16 +44,22 @@ public struct GatewayModel: Sendable {
     ///
     /// - Precondition: at least one layer; without a plan, each layer's input width is the
     ///   previous one's output width; with one, `layers` are the plan's linear layers.
-    public init(name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64, floatMaskGrid: FloatMaskGrid? = nil) {
+    public init(
+        name: String, layers: [SharedLayer], plan: ModelPlan? = nil, shares: Int, arithmetic: Arithmetic = .ring64,
+        floatMaskGrid: FloatMaskGrid? = nil, verify: VerificationMode = .auto, sharing: SharingScheme = .additive
+    ) {
+        precondition(sharing == .additive || (shares == 3 && arithmetic == .ring64), "replicated 2-of-3 sharing is three ring64 shares")
         precondition(!layers.isEmpty, "a model has at least one layer")
         precondition(plan != nil || zip(layers, layers.dropFirst()).allSatisfy { $0.outputs == $1.inputs }, "consecutive layers must fit")
         self.name = name
         self.layers = layers
         self.plan = plan
         self.shares = shares
+        self.sharing = sharing
         self.arithmetic = arithmetic
         self.floatMaskGrid = floatMaskGrid
         self.encoder = nil
+        self.checks = Self.drawChecks(layers, verify: verify, arithmetic: arithmetic)
     }
 
     /// Loads the model file named in `configuration`.
@@ -56,11 +70,13 @@ public struct GatewayModel: Sendable {
             let encoder = try GatewayEncoder(folder: configuration.path, name: configuration.name)
             self.name = configuration.name
             self.shares = configuration.shares
+            self.sharing = configuration.sharing
             self.arithmetic = configuration.arithmetic
             self.encoder = encoder
             self.plan = encoder.plan
             self.floatMaskGrid = nil
             layers = try Self.sharedLayers(of: encoder.plan, configuration)
+            self.checks = Self.drawChecks(layers, verify: configuration.verify, arithmetic: configuration.arithmetic)
             return
         }
         let fileLayers: [String: LinearLayer]
@@ -71,6 +87,7 @@ public struct GatewayModel: Sendable {
         }
         self.name = configuration.name
         self.shares = configuration.shares
+        self.sharing = configuration.sharing
         self.arithmetic = configuration.arithmetic
         self.encoder = nil
         if configuration.arithmetic != .ring64, let range = configuration.floatMaskRange {
@@ -87,6 +104,7 @@ public struct GatewayModel: Sendable {
             }
             self.plan = plan
             layers = try Self.sharedLayers(of: plan, configuration)
+            self.checks = Self.drawChecks(layers, verify: configuration.verify, arithmetic: configuration.arithmetic)
             return
         }
         self.plan = nil
@@ -110,7 +128,21 @@ public struct GatewayModel: Sendable {
         } catch {
             throw ModelLoadError(model: configuration.name, message: "weights do not fit weight_frac_bits = \(configuration.weightFractionBits): \(error)")
         }
+        self.checks = Self.drawChecks(layers, verify: configuration.verify, arithmetic: configuration.arithmetic)
     }
+
+    /// Draws fresh secret check vectors, from the secure generator, for each layer `verify` checks.
+    private static func drawChecks(_ layers: [SharedLayer], verify: VerificationMode, arithmetic: Arithmetic) -> [String: FreivaldsCheck] {
+        var random = SecureRandom()
+        var checks = [String: FreivaldsCheck]()
+        for layer in layers where verify.checks(inputs: layer.inputs, outputs: layer.outputs, arithmetic: arithmetic) {
+            checks[layer.name] = FreivaldsCheck(weights: layer.weights, using: &random)
+        }
+        return checks
+    }
+
+    /// The names of the layers whose partials are verified, in order.
+    public var verifiedLayers: [String] { layerNames.filter { checks[$0] != nil } }
 }
 
 extension GatewayModel {

@@ -55,7 +55,10 @@ struct ShareRound: Sendable {
                 ShareBatch(layer: layer.name, arithmetic: model.arithmetic,
                            inputFractionBits: model.arithmetic == .ring64 ? layer.inputCodec.fractionBits : 0, shares: $0)
             }
-            switch await fanOut.send(batches, outputs: layer.outputs, deadline: deadline, failedBackends: &failedBackends) {
+            let sent = model.sharing == .replicated2of3
+                ? await fanOut.sendReplicated(batches, outputs: layer.outputs, deadline: deadline, failedBackends: &failedBackends)
+                : await fanOut.send(batches, outputs: layer.outputs, deadline: deadline, failedBackends: &failedBackends)
+            switch sent {
             case .success(let answers):
                 return recombine(answers, rows: realRows, addingBias: addingBias)
             case .failure(let error):

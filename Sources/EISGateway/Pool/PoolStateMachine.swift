@@ -42,6 +42,9 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
         case success(latency: Double)
         /// Failed in a way that says the backend is unwell (unreachable, timeout, garbage).
         case failure
+        /// The call answered a partial that failed verification: a lie, not a passing fault,
+        /// so it ejects the backend at once, whatever `consecutiveFailuresToEject` says.
+        case wrongResult
         /// Ended without saying anything about the backend (cancelled, or cut by the request's
         /// own deadline), after this many seconds, a lower bound on its latency, when known.
         case abandoned(after: Double?)
@@ -156,8 +159,11 @@ struct PoolStateMachine<Instant: InstantProtocol>: Sendable where Instant.Durati
             members[index].ejections = 0
             members[index].ejectedUntil = nil
             return nil
-        case .failure:
+        case .failure, .wrongResult:
             members[index].consecutiveFailures += 1
+            if outcome == .wrongResult {
+                members[index].consecutiveFailures = max(members[index].consecutiveFailures, policy.consecutiveFailuresToEject)
+            }
             // Still ejected: this is a call that was in flight before the ejection, not the
             // half-open probe, so it must not eject the backend again for longer.
             if let until = members[index].ejectedUntil, now < until { return nil }

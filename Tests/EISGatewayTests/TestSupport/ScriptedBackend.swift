@@ -56,6 +56,42 @@ enum ShareBehaviour: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
+/// How a lying backend makes a well-formed share answer wrong (issue 16): each is a partial of the
+/// right shape and arithmetic, from a backend whose metadata and digest are right.
+enum PartialLie: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// One random bit of one random element flipped.
+    case flipsOneBit
+    /// Every element one more than right.
+    case offByOne
+    /// The product with other weights (the layer's rows rotated by one), as a stale model gives.
+    case otherWeights
+    /// The same constant for every element.
+    case constant
+    /// 2^63 added to two elements: invisible to any single odd check vector.
+    case addsTwoToThe63InTwoElements
+
+    var description: String { rawValue }
+
+    /// Makes `partials`, the right answer to `shares` for `weights`, wrong.
+    func apply(to partials: inout Matrix<Int64>, shares: Matrix<Int64>, weights: Matrix<Int64>) {
+        switch self {
+        case .flipsOneBit:
+            partials.elements[Int.random(in: partials.elements.indices)] ^= Int64(bitPattern: 1 << UInt64.random(in: 0..<64))
+        case .offByOne:
+            for index in partials.elements.indices { partials.elements[index] &+= 1 }
+        case .otherWeights:
+            let rotated = Matrix(rows: weights.rows, columns: weights.columns,
+                                 elements: Array(weights.elements[weights.columns...] + weights.elements[..<weights.columns]))
+            partials = RingKernels.multiply(shares, byTransposeOf: rotated)
+        case .constant:
+            partials = Matrix(rows: partials.rows, columns: partials.columns, repeating: 7)
+        case .addsTwoToThe63InTwoElements:
+            partials.elements[0] &+= Int64.min
+            partials.elements[partials.elements.count - 1] &+= Int64.min
+        }
+    }
+}
+
 /// An in-process backend that speaks the native protocol's routes and answers shares as scripted.
 ///
 /// It records what reached it: how many share requests, and the values of one header field
@@ -65,6 +101,11 @@ final class ScriptedBackend: Sendable {
     let behaviour: ShareBehaviour
     /// The protocol version its metadata claims.
     let protocolVersion: Int
+    /// How its otherwise right partials are made wrong; nil: they are not.
+    let lie: PartialLie?
+    /// The layers whose partials `lie` makes wrong; nil: every layer.
+    let lyingLayers: Set<String>?
+    private let lies = Atomic<Int>(0)
     /// A header every request must carry (name, value), else 401; nil: none needed.
     let requiredHeader: (name: HTTPField.Name, value: String)?
     private let model: ServedModel
@@ -76,15 +117,22 @@ final class ScriptedBackend: Sendable {
     private let echoedValues = Mutex<[String]>([])
 
     /// Loads the demo model as the real server does.
-    init(behaviour: ShareBehaviour, protocolVersion: Int = Int(ShareProtocol.version), requiredHeader: (name: HTTPField.Name, value: String)? = nil) throws {
+    init(behaviour: ShareBehaviour, lie: PartialLie? = nil, lyingOn lyingLayers: Set<String>? = nil, protocolVersion: Int = Int(ShareProtocol.version),
+         requiredHeader: (name: HTTPField.Name, value: String)? = nil,
+         modelPath: String = Fixtures.demoModelPath, modelName: String = "demo") throws {
         self.behaviour = behaviour
+        self.lie = lie
+        self.lyingLayers = lyingLayers
         self.protocolVersion = protocolVersion
         self.requiredHeader = requiredHeader
-        self.model = try ServedModel(name: "demo", path: Fixtures.demoModelPath, weightFractionBits: Defaults.weightFractionBits)
+        self.model = try ServedModel(name: modelName, path: modelPath, weightFractionBits: Defaults.weightFractionBits)
     }
 
     /// Share requests received so far.
     var shareRequests: Int { shareCalls.load(ordering: .relaxed) }
+
+    /// Wrong partials sent so far.
+    var liesTold: Int { lies.load(ordering: .relaxed) }
 
     /// The `requiredHeader` values received so far (nil where the field was missing).
     var receivedHeaderValues: [String?] { headerValues.withLock { $0 } }
@@ -120,7 +168,11 @@ final class ScriptedBackend: Sendable {
             guard case .success(let shares) = decoded, let layer = self.model.layers[shares.layer] else {
                 throw HTTPError(.badRequest)
             }
-            let partials = RingKernels.multiply(shares.shares, byTransposeOf: layer.weights.matrix)
+            var partials = RingKernels.multiply(shares.shares, byTransposeOf: layer.weights.matrix)
+            if let lie = self.lie, partials.rows > 0, self.lyingLayers?.contains(shares.layer) ?? true {
+                lie.apply(to: &partials, shares: shares.shares, weights: layer.weights.matrix)
+                self.lies.add(1, ordering: .relaxed)
+            }
             return await self.answer(ShareResponse(partials: partials), rows: shares.shares.rows, shares: shares.shares.elements)
         }
         return router
