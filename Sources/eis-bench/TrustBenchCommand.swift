@@ -1,7 +1,7 @@
 import ArgumentParser
 import CurlTransport
 import EISCore
-import EISGateway
+import EISLaunch
 import Foundation
 
 /// `eis-bench trust`: what verifying every partial and replicated 2-of-3 sharing cost, and what
@@ -85,7 +85,7 @@ struct TrustBenchCommand: AsyncParsableCommand {
     private func benchmark(
         levels: [Int], modelPath: String, layer: LinearLayer, children: inout [ChildProcess], client: CurlHTTPClient
     ) async throws {
-        let directory = URL(fileURLWithPath: LocalServerLauncher.siblingServerBinary()).deletingLastPathComponent().path
+        let directory = URL(fileURLWithPath: ChildProcess.siblingExecutable("eis-server")).deletingLastPathComponent().path
         for _ in 0..<3 {
             children.append(try await ChildProcess.start(
                 executable: directory + "/eis-server",

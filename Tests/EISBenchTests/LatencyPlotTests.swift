@@ -38,7 +38,7 @@ struct LatencyPlotTests {
     }
 
     static func measurement(_ name: String, _ concurrency: Int, p50: Double, p99: Double, rps: Double) -> eis_bench.Measurement {
-        eis_bench.Measurement(name: name, concurrency: concurrency, requests: 100, failures: 0, p50_ms: p50, p99_ms: p99, rps: rps, cpu_us_per_request: [:])
+        eis_bench.Measurement(name: name, concurrency: concurrency, requests: 100, failures: 0, p50_ms: p50, p99_ms: p99, max_ms: p99, rps: rps, cpu_us_per_request: [:])
     }
 
     @Test func thePlotIsWellFormedSVGWithP50P99AndRateForEveryScenario() throws {

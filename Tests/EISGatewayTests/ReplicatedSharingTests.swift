@@ -3,6 +3,7 @@ import EISBackend
 import EISCore
 @testable import EISGateway
 import EISTestSupport
+import EISLaunch
 import Foundation
 import Synchronization
 import Testing
