@@ -33,8 +33,14 @@ struct GatewayFailoverIntegrationTests {
             let ports = [deployment.servers[0].port, deployment.servers[1].port]
             await deployment.servers[0].kill()
             await deployment.servers[1].kill()
-            // Let the health checks notice (two failed checks at 200 ms).
-            try await Task.sleep(for: .milliseconds(700))
+            // Let the health checks notice (two failed checks at 200 ms): wait until /healthz says
+            // the model cannot be served, rather than a fixed time a loaded machine may overrun.
+            let noticed = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < noticed {
+                let health = try await deployment.client.execute(HTTPClientRequest(method: .get, url: deployment.url + "/healthz"), timeout: .seconds(5))
+                if health.status == 503 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             for _ in 0..<5 {
                 let started = ContinuousClock.now
                 let response = try await deployment.infer()
