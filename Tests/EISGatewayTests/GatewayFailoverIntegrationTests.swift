@@ -47,7 +47,9 @@ struct GatewayFailoverIntegrationTests {
                 let elapsed = ContinuousClock.now - started
                 #expect(response.status == 503)
                 #expect(response.header("retry-after") != nil)
-                #expect(elapsed < .milliseconds(100), "503 took \(elapsed)")
+                // Far below one backend timeout (1.5 s): nothing was tried and waited for. (Not
+                // 100 ms: a full-suite run on two cores has seen this debug gateway take 0.35 s.)
+                #expect(elapsed < .milliseconds(750), "503 took \(elapsed)")
             }
             for port in ports {
                 deployment.servers.append(try await ChildProcess.start(
