@@ -1,5 +1,6 @@
 import EISCore
 @testable import EISGateway
+import EISTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -32,7 +33,7 @@ struct GatewayVerificationTests {
         }
     }
 
-    @Test(arguments: PartialLie.allCases)
+    @Test(.enabled(if: HeavyTests.enabled, "a thousand lies of each kind: EIS_HEAVY_TESTS=1"), arguments: PartialLie.allCases)
     func everyLieIsCaughtAndNoWrongAnswerReachesTheClient(_ lie: PartialLie) async throws {
         let liar = try ScriptedBackend(behaviour: .honest, lie: lie)
         let log = RecordingLogHandler.Store()

@@ -125,7 +125,8 @@ struct ReplicatedSharingTests {
 
     /// Real `eis-server` processes: one of three is killed with SIGKILL under load, and every
     /// request still answers 200, with no second round trip to wait for.
-    @Test func killingOneOfThreeServersUnderLoadFailsNoRequest() async throws {
+    @Test(.enabled(if: HeavyTests.enabled, "kill -9 under load: EIS_HEAVY_TESTS=1"))
+    func killingOneOfThreeServersUnderLoadFailsNoRequest() async throws {
         try await withProcessDeployment(servers: 3, modelKeys: "sharing = \"replicated-2of3\"\nverify = \"freivalds\"\n") { deployment in
             let victim = deployment.servers[1]
             let (ok, failed) = try await deployment.underLoad(workers: 4, for: .seconds(4)) {
@@ -139,7 +140,7 @@ struct ReplicatedSharingTests {
 
     /// A stalled server (SIGSTOP: connections accepted, nothing answered) costs a replicated
     /// round nothing, where an additive one waits for the backend timeout before failing over.
-    @Test(arguments: [("replicated-2of3", true), ("additive", false)])
+    @Test(.enabled(if: HeavyTests.enabled, "SIGSTOP under load: EIS_HEAVY_TESTS=1"), arguments: [("replicated-2of3", true), ("additive", false)])
     func aStalledServerCostsAReplicatedRoundNoWait(sharing: String, replicated: Bool) async throws {
         let keys = "sharing = \"\(sharing)\"\nverify = \"freivalds\"\n"
         try await withProcessDeployment(servers: 3, gatewayKeys: "backend_timeout_ms = 8000\nrequest_timeout_ms = 20000\nbatching = false", modelKeys: keys) { deployment in
