@@ -52,7 +52,9 @@ struct MiniLMGatewayTests {
         let linesFile = try ProcessPaths().temporaryFile(named: "minilm-api.jsonl", contents: MiniLMDeployment.jsonl(sentences))
         defer { try? FileManager.default.removeItem(atPath: linesFile) }
         let reference = try await MiniLMDeployment.reference(linesFile: linesFile)
-        try await MiniLMDeployment.with(gatewayKeys: "max_rows_per_request = 4") { deployment in
+        let log = try ProcessPaths().temporaryFile(named: "minilm-gateway.log", contents: "")
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try await MiniLMDeployment.with(gatewayKeys: "max_rows_per_request = 4", gatewayLog: log) { deployment in
             // TEI: normalised by default, in input order, as a bare list of lists.
             let tei = try await deployment.post("/embed", #"{"inputs":["That is a happy person","Crème brûlée à la française"]}"#)
             #expect(tei.status == 200)
@@ -139,6 +141,12 @@ struct MiniLMGatewayTests {
             let after = try await deployment.post("/v1/embeddings", #"{"input":"That is a happy person","encoding_format":"float"}"#)
             #expect(after.status == 200, "the gateway keeps serving after bad inputs")
         }
+        // Invariant 3: texts never reach the log, at debug level either.
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!logged.isEmpty, "the gateway wrote its log")
+        for text in ["happy person", "brûlée", "shares and servers shares", "sunny day"] {
+            #expect(!logged.contains(text), "an input reached the gateway's log")
+        }
     }
 
     /// What minilm_openai_client.py prints.
@@ -212,10 +220,11 @@ enum MiniLMDeployment {
 
     /// Runs `body` against a gateway process and two share server processes serving the model;
     /// every process is stopped afterwards, also when `body` throws.
-    static func with(gatewayKeys: String = "", _ body: (Handle) async throws -> Void) async throws {
+    static func with(gatewayKeys: String = "", gatewayLog: String? = nil, _ body: (Handle) async throws -> Void) async throws {
         // Long batches of long sentences are many large rounds on a busy machine: generous deadlines.
         let keys = "request_timeout_ms = 600000\nbackend_timeout_ms = 120000\n" + gatewayKeys
-        try await withProcessDeployment(servers: 2, model: (modelName, folder), gatewayKeys: keys, modelKeys: "kind = \"bert-encoder\"") { deployment in
+        try await withProcessDeployment(servers: 2, model: (modelName, folder), gatewayKeys: keys, modelKeys: "kind = \"bert-encoder\"",
+                                        gatewayLog: gatewayLog, gatewayLogLevel: gatewayLog == nil ? "warning" : "debug") { deployment in
             try await body(Handle(url: deployment.url, client: deployment.client))
         }
     }

@@ -1,5 +1,6 @@
 import EISBackend
 import EISCore
+import EISModels
 import EISTestSupport
 import Foundation
 import Hummingbird
@@ -135,13 +136,16 @@ struct SequentialModelTests {
     /// Counts calls per layer and can run an action after a layer's call answered.
     final class LayerWatcher: Backend {
         let inner: any Backend
-        private let state = Mutex((layers: [String](), shareRows: [[Int64]](), after: [String: @Sendable () async -> Void]()))
+        private let state = Mutex((layers: [String](), shareRows: [[Int64]](), onLocalStepExecutor: [Bool](),
+                                   after: [String: @Sendable () async -> Void]()))
 
         init(_ inner: any Backend) { self.inner = inner }
 
         var layers: [String] { state.withLock { $0.layers } }
         /// Every share row received, in order.
         var shareRows: [[Int64]] { state.withLock { $0.shareRows } }
+        /// For every call, whether it was made from the gateway's local-step executor.
+        var onLocalStepExecutor: [Bool] { state.withLock { $0.onLocalStepExecutor } }
         func after(_ layer: String, _ action: @escaping @Sendable () async -> Void) { state.withLock { $0.after[layer] = action } }
 
         var endpoint: BackendEndpoint { inner.endpoint }
@@ -151,6 +155,8 @@ struct SequentialModelTests {
             try await inner.describeLayers(layers, deadline: deadline)
         }
         func evaluate(_ batch: ShareBatch, outputs: Int, deadline: ContinuousClock.Instant) async throws(BackendError) -> ShareMatrix {
+            let local = LocalStepExecutor.shared.isCurrent
+            state.withLock { $0.onLocalStepExecutor.append(local) }
             if case .ring(let shares) = batch.shares {
                 state.withLock { state in state.shareRows += (0..<shares.rows).map { Array(shares.row($0)) } }
             }
@@ -189,6 +195,10 @@ struct SequentialModelTests {
             }
             let all = watched.flatMap(\.shareRows)
             #expect(Set(all).count == all.count, "two backends saw the same share row")
+            // Invariant 6: a plan runs on the local-step executor, not the cooperative pool; its
+            // rounds, awaited from there, make their calls from it too.
+            let calls = watched.flatMap(\.onLocalStepExecutor)
+            #expect(!calls.isEmpty && calls.allSatisfy { $0 }, "\(calls.filter { !$0 }.count) of \(calls.count) calls came from elsewhere")
         }
     }
 

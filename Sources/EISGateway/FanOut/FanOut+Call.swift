@@ -85,10 +85,17 @@ extension FanOut {
 
     /// Runs `check` on a partial: inline when small, off the cooperative pool when large.
     static func accepts(_ partial: Matrix<Int64>, for shares: Matrix<Int64>, by check: FreivaldsCheck) async -> Bool {
-        let work = shares.rows * check.count * (check.inputs + check.outputs)
-        guard work > inlineCheckWork else { return check.accepts(partial, for: shares) }
+        await offPoolWhenLarge(work: shares.rows * check.count * (check.inputs + check.outputs)) {
+            check.accepts(partial, for: shares)
+        }
+    }
+
+    /// Runs `body`, `work` multiply-adds: inline when small, on a dispatch queue when large, so
+    /// no cooperative thread computes for milliseconds (docs/ARCHITECTURE.md, invariant 6).
+    static func offPoolWhenLarge<T: Sendable>(work: Int, _ body: @escaping @Sendable () -> T) async -> T {
+        guard work > inlineCheckWork else { return body() }
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: check.accepts(partial, for: shares)) }
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
         }
     }
 }

@@ -90,7 +90,7 @@ extension FanOut {
                 for (member, latency) in latencies { backends.finish(member, outcome: .success(latency: latency)) }
                 return Result<[Partial], BackendError>.failure(lastError ?? .unavailable("no answer"))
             }
-            let liars = settleDisagreements(&copies, shares: shares, layer: layer)
+            let liars = await settleDisagreements(&copies, shares: shares, layer: layer)
             for (member, latency) in latencies {
                 backends.finish(member, outcome: liars.contains(member) ? .wrongResult : .success(latency: latency))
             }
@@ -109,13 +109,17 @@ extension FanOut {
     /// - Returns: the backends that answered a wrong copy.
     private func settleDisagreements(
         _ copies: inout [[(rows: Matrix<Int64>, member: Int)]], shares: [ShareBatch], layer: String
-    ) -> Set<Int> {
+    ) async -> Set<Int> {
         var liars = Set<Int>()
         for share in copies.indices where copies[share].count == 2 && copies[share][0].rows.elements != copies[share][1].rows.elements {
             guard case .ring(let x) = shares[share].shares, let weights = model.layers.first(where: { $0.name == layer })?.weights else {
                 preconditionFailure("replicated sharing is ring64, on a layer of the model")
             }
-            let truth = RingKernels.multiply(x, byTransposeOf: weights.packed)
+            // A whole layer product: off the cooperative pool when large, like a check.
+            let packed = weights.packed
+            let truth = await Self.offPoolWhenLarge(work: x.rows * x.columns * packed.rows) {
+                RingKernels.multiply(x, byTransposeOf: packed)
+            }
             for copy in copies[share] where copy.rows.elements != truth.elements {
                 liars.insert(copy.member)
                 let name = backends.members[copy.member].endpoint.name

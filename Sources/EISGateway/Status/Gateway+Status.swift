@@ -52,7 +52,10 @@ extension Gateway {
                 trustDomainsUp: servableDomainCount(pipeline),
                 requests: window.requests(model: pipeline.model.name, now: now).map(StatusReport.Traffic.init),
                 batching: StatusReport.Batching(
-                    enabled: batchers[pipeline.model.name] != nil, maxBatch: batching.maxBatch, maxDelayMs: batching.maxDelay.seconds * 1000,
+                    // An encoder's batchers are per length bucket; a long bucket's takes fewer sequences.
+                    enabled: batchers[pipeline.model.name] != nil || encoderBatchers[pipeline.model.name] != nil,
+                    maxBatch: batchers[pipeline.model.name]?.maxBatch ?? encoderBatchers[pipeline.model.name]?.values.map(\.maxBatch).max() ?? batching.maxBatch,
+                    maxDelayMs: batching.maxDelay.seconds * 1000,
                     paddingBuckets: pipeline.padding.buckets, batches: recentBatches?.batches ?? 0, meanRows: recentBatches?.meanRows,
                     meanRequests: recentBatches?.meanRequests, paddingShare: recentBatches?.paddingShare),
                 backends: pipeline.backends.members.enumerated().map { index, backend in

@@ -28,6 +28,8 @@ enum StatusPage {
       var query = new URLSearchParams(location.search);
       var refresh = Math.max(200, parseInt(query.get("refresh") || "2000", 10) || 2000);
       var token = new URLSearchParams(location.hash.slice(1)).get("token");
+      // Out of the address bar and the history once read.
+      if (token) { history.replaceState(null, "", location.pathname + location.search); }
       function el(tag, className, text) {
         var node = document.createElement(tag);
         if (className) node.className = className;

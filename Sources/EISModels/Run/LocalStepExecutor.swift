@@ -10,10 +10,18 @@ import Dispatch
 /// (docs/ARCHITECTURE.md, invariant 6).
 public final class LocalStepExecutor: TaskExecutor {
     private let queue: DispatchQueue
+    /// Marks the queue, so `isCurrent` can tell whether code runs on it.
+    private static let marker = DispatchSpecificKey<ObjectIdentifier>()
 
     /// An executor on a new serial queue named `label`.
     public init(label: String) {
         queue = DispatchQueue(label: label)
+        queue.setSpecific(key: Self.marker, value: ObjectIdentifier(self))
+    }
+
+    /// Whether the calling code runs on this executor's queue (tests check invariant 6 with it).
+    public var isCurrent: Bool {
+        DispatchQueue.getSpecific(key: Self.marker) == ObjectIdentifier(self)
     }
 
     /// Runs `job` on the queue.
