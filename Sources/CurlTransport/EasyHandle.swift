@@ -1,13 +1,22 @@
 import CCurl
 
-/// One curl easy handle plus its error buffer, confined to the I/O thread and reused across transfers.
+/// One curl easy handle plus its error buffer and header list, confined to the I/O thread and
+/// reused across transfers.
 ///
-/// Not Sendable on purpose: only `MultiDriver` (on the I/O thread) creates, configures and frees it.
+/// A handle remembers the settings it was configured with (`HandleSettings`): a transfer with
+/// equal settings only sets what changes per transfer, a transfer with other settings resets it
+/// first. Not Sendable on purpose: only `MultiDriver` (on the I/O thread) creates, configures and
+/// frees it.
 final class EasyHandle {
     /// The `CURL *` handle.
     let handle: UnsafeMutableRawPointer
     /// CURLOPT_ERRORBUFFER storage; allocated once because curl writes into it until the transfer ends.
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Request headers handed to CURLOPT_HTTPHEADER; curl reads them during every transfer, so
+    /// they live as long as the settings that set them.
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// What the handle is configured for; nil after a reset (nothing but curl's defaults).
+    private(set) var settings: HandleSettings?
 
     /// Creates a handle, or nil when curl cannot allocate one.
     init?() {
@@ -19,19 +28,51 @@ final class EasyHandle {
 
     deinit {
         curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
-    /// Clears every option (curl_easy_reset) so the next transfer starts clean; connections stay cached in the multi handle.
+    /// Clears every option (curl_easy_reset) so the next transfer starts clean; connections stay
+    /// cached in the multi handle.
     func reset() {
         curl_easy_reset(handle)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        settings = nil
         errorBuffer[0] = 0
     }
 
-    /// Points CURLOPT_ERRORBUFFER at our buffer (reset clears it, so this runs for every transfer).
-    func attachErrorBuffer() throws(TransportError) {
-        errorBuffer[0] = 0
-        try check(eis_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)))
+    /// Makes the handle ready for a transfer with `wanted` settings: if it has other settings it
+    /// is reset and configured by `configure` (which sets everything that does not change per
+    /// transfer); if it has the same, only the error buffer is cleared.
+    func prepare(for wanted: HandleSettings, configure: (EasyHandle) throws(TransportError) -> Void) throws(TransportError) {
+        if settings == wanted {
+            errorBuffer[0] = 0
+            return
+        }
+        if settings != nil { reset() }
+        do throws(TransportError) {
+            try check(eis_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)))
+            try configure(self)
+        } catch {
+            // Half-configured: the next transfer must start from a reset.
+            reset()
+            throw error
+        }
+        settings = wanted
+    }
+
+    /// Sets CURLOPT_HTTPHEADER to `lines`, owning the list until the next reset.
+    func setHeaderLines(_ lines: [String]) throws(TransportError) {
+        curl_slist_free_all(headerList)
+        headerList = nil
+        for line in lines {
+            guard let appended = line.withCString({ curl_slist_append(headerList, $0) }) else {
+                throw TransportError(curlCode: CURLE_OUT_OF_MEMORY)
+            }
+            headerList = appended
+        }
+        try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
     }
 
     /// Curl's detailed message for the last failure, or its generic text for `code` when the buffer is empty.

@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 
 /// The curl side of the I/O thread: owns the one `CURLM` multi handle, the transfers attached to it
-/// and a small free list of easy handles. Confined to the I/O thread (not Sendable): it is created
+/// and a small free list of easy handles, kept configured for their last transfer's settings. Confined to the I/O thread (not Sendable): it is created
 /// there by `CurlIOThread` and never leaves it.
 final class MultiDriver {
     /// Upper bound on one curl_multi_poll wait. Wakeups normally end the wait early; the bound only
@@ -13,7 +13,8 @@ final class MultiDriver {
     /// How long past its deadline a transfer may stay before `expireOverdueTransfers` ends it. Normally
     /// curl's own CURLOPT_TIMEOUT_MS fires first (with its detailed message); the grace keeps it that way.
     private static let deadlineGrace = Duration.milliseconds(10)
-    /// Easy handles kept for reuse; more than this are freed when their transfer ends.
+    /// Easy handles kept for reuse (with their options, see `HandleSettings`); more than this are
+    /// freed when their transfer ends.
     private static let freeListLimit = 32
 
     private let multi: UnsafeMutableRawPointer
@@ -112,7 +113,8 @@ final class MultiDriver {
             inbox.complete(submission.id, with: .failure(.deadlineExceeded))
             return
         }
-        guard let easy = freeHandles.popLast() ?? EasyHandle() else {
+        let settings = HandleSettings(submission.request, userAgent: configuration.userAgent)
+        guard let easy = takeHandle(for: settings) else {
             inbox.complete(submission.id, with: .failure(TransportError(curlCode: CURLE_OUT_OF_MEMORY)))
             return
         }
@@ -128,9 +130,9 @@ final class MultiDriver {
         do {
             try transfer.configure(
                 submission.request,
+                settings: settings,
                 timeoutMilliseconds: timeout,
-                connectTimeoutMilliseconds: connectTimeout,
-                userAgent: configuration.userAgent
+                connectTimeoutMilliseconds: connectTimeout
             )
         } catch {
             recycle(easy)
@@ -176,7 +178,7 @@ final class MultiDriver {
         let result: Result<HTTPClientResponse, TransportError>
         if code == CURLE_OK {
             let status = easy.info(CURLINFO_RESPONSE_CODE) ?? 0
-            result = .success(HTTPClientResponse(status: status, headers: transfer.headers, body: transfer.body))
+            result = .success(HTTPClientResponse(status: status, received: transfer.headers, body: transfer.body))
         } else {
             result = .failure(error(for: code, transfer: transfer))
         }
@@ -203,10 +205,19 @@ final class MultiDriver {
         recycle(transfer.easy)
     }
 
-    /// Resets a handle for reuse or frees it (by dropping it) when the free list is full.
+    /// A free handle for a transfer with `settings`: one configured for them already if there is
+    /// one (the newest), else any free handle (`Transfer.configure` resets it), else a new one.
+    private func takeHandle(for settings: HandleSettings) -> EasyHandle? {
+        if let index = freeHandles.lastIndex(where: { $0.settings == settings }) {
+            return freeHandles.remove(at: index)
+        }
+        return freeHandles.popLast() ?? EasyHandle()
+    }
+
+    /// Keeps a handle, still configured, for a later transfer, or frees it (by dropping it) when
+    /// the free list is full.
     private func recycle(_ easy: EasyHandle) {
         guard freeHandles.count < Self.freeListLimit else { return }
-        easy.reset()
         freeHandles.append(easy)
     }
 

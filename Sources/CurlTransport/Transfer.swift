@@ -20,15 +20,13 @@ final class Transfer {
     /// Body bytes past this abort the transfer with `.responseTooLarge`.
     private let maxResponseBytes: Int
 
-    /// Request headers handed to CURLOPT_HTTPHEADER; curl reads them until the transfer ends.
-    private var headerList: UnsafeMutablePointer<curl_slist>?
     /// POST body handed to CURLOPT_POSTFIELDS, which curl does not copy.
     private var postBody: UnsafeMutableRawPointer?
 
     /// Response body collected by the write callback.
     private(set) var body: [UInt8] = []
-    /// Response headers of the latest response head, names lower-cased.
-    private(set) var headers: [(name: String, value: String)] = []
+    /// Header lines of the latest response head, parsed only if a caller asks.
+    private(set) var headers = ResponseHeaderBlock()
     /// Total header bytes seen, against `maxHeaderBytes`.
     private var headerBytes = 0
     /// Set when a callback refused data because of a size limit, so CURLE_WRITE_ERROR maps to `.responseTooLarge`.
@@ -43,20 +41,38 @@ final class Transfer {
 
     deinit {
         // MultiDriver detaches the easy handle from the multi handle before dropping the transfer,
-        // so curl no longer reads these.
-        curl_slist_free_all(headerList)
+        // so curl no longer reads the body.
         postBody?.deallocate()
     }
 
-    /// Applies every option for `request`; timeouts are in milliseconds and already capped by the deadline.
+    /// Applies every option for `request`; timeouts are in milliseconds and already capped by the
+    /// deadline. What stays the same between requests with equal `HandleSettings` is set only when
+    /// the handle was configured for other settings.
     func configure(
         _ request: HTTPClientRequest,
+        settings: HandleSettings,
         timeoutMilliseconds: Int,
-        connectTimeoutMilliseconds: Int,
-        userAgent: String
+        connectTimeoutMilliseconds: Int
     ) throws(TransportError) {
+        try easy.prepare(for: settings) { (easy) throws(TransportError) in
+            try Self.applySettings(request, userAgent: settings.userAgent, to: easy)
+        }
+        // Per transfer: the callbacks find this transfer, the timeouts follow the deadline.
         let userdata = Unmanaged.passUnretained(self).toOpaque()
-        try easy.attachErrorBuffer()
+        try easy.set(CURLOPT_WRITEDATA, pointer: userdata)
+        try easy.set(CURLOPT_HEADERDATA, pointer: userdata)
+        try easy.set(CURLOPT_TIMEOUT_MS, max(timeoutMilliseconds, 1))
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(connectTimeoutMilliseconds, 1))
+        // Lets curl refuse at once when Content-Length already announces too much.
+        try easy.set(CURLOPT_MAXFILESIZE_LARGE, offset: Int64(maxResponseBytes))
+        if request.method == .post {
+            try applyPostBody(request.body)
+        }
+    }
+
+    /// The options that depend only on `HandleSettings`: address, protocol limits, TLS, headers,
+    /// method and the callback functions (their data pointer is set per transfer).
+    private static func applySettings(_ request: HTTPClientRequest, userAgent: String, to easy: EasyHandle) throws(TransportError) {
         // Signals are not safe in a multi-threaded process; curl would use them for DNS timeouts.
         try easy.set(CURLOPT_NOSIGNAL, 1)
         try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
@@ -68,11 +84,7 @@ final class Transfer {
         try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
         try easy.set(CURLOPT_URL, request.url)
         try easy.set(CURLOPT_USERAGENT, userAgent)
-        try easy.set(CURLOPT_TIMEOUT_MS, max(timeoutMilliseconds, 1))
-        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(connectTimeoutMilliseconds, 1))
-        // Lets curl refuse at once when Content-Length already announces too much.
-        try easy.set(CURLOPT_MAXFILESIZE_LARGE, offset: Int64(maxResponseBytes))
-        try applyTLS(request.tls)
+        try applyTLS(request.tls, to: easy)
 
         try easy.check(
             eis_curl_easy_setopt_write_callback(easy.handle) { data, size, count, userdata in
@@ -82,7 +94,6 @@ final class Transfer {
                 return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
             }
         )
-        try easy.set(CURLOPT_WRITEDATA, pointer: userdata)
         try easy.check(
             eis_curl_easy_setopt_header_callback(easy.handle) { data, size, count, userdata in
                 guard let userdata else { return 0 }
@@ -91,19 +102,19 @@ final class Transfer {
                 return transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
             }
         )
-        try easy.set(CURLOPT_HEADERDATA, pointer: userdata)
 
-        try applyHeaders(request)
+        try applyHeaders(request, to: easy)
         switch request.method {
         case .get:
             try easy.set(CURLOPT_HTTPGET, 1)
         case .post:
-            try applyPostBody(request.body)
+            // The body itself is set per transfer.
+            try easy.set(CURLOPT_POST, 1)
         }
     }
 
     /// Verification is on unless the backend explicitly opts out; file and pin options only when given.
-    private func applyTLS(_ tls: TLSOptions) throws(TransportError) {
+    private static func applyTLS(_ tls: TLSOptions, to easy: EasyHandle) throws(TransportError) {
         try easy.set(CURLOPT_SSL_VERIFYPEER, tls.verifyPeer ? 1 : 0)
         try easy.set(CURLOPT_SSL_VERIFYHOST, tls.verifyPeer ? 2 : 0)
         if let caFile = tls.caFile {
@@ -127,7 +138,7 @@ final class Transfer {
     }
 
     /// Builds CURLOPT_HTTPHEADER from the caller's fields plus the suppressions we always want.
-    private func applyHeaders(_ request: HTTPClientRequest) throws(TransportError) {
+    private static func applyHeaders(_ request: HTTPClientRequest, to easy: EasyHandle) throws(TransportError) {
         var lines: [String] = []
         lines.reserveCapacity(request.headers.count + 2)
         for field in request.headers {
@@ -141,13 +152,7 @@ final class Transfer {
             // Suppresses curl's default form content type, which would mislabel the payload.
             lines.append("Content-Type:")
         }
-        for line in lines {
-            guard let appended = line.withCString({ curl_slist_append(headerList, $0) }) else {
-                throw TransportError(curlCode: CURLE_OUT_OF_MEMORY)
-            }
-            headerList = appended
-        }
-        try easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
+        try easy.setHeaderLines(lines)
     }
 
     /// Sends the body from our own copy, which lives until this transfer is freed (curl does not copy POSTFIELDS).
@@ -160,7 +165,6 @@ final class Transfer {
             }
         }
         postBody = buffer
-        try easy.set(CURLOPT_POST, 1)
         try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
         try easy.set(CURLOPT_POSTFIELDS, pointer: buffer)
     }
@@ -187,41 +191,14 @@ final class Transfer {
             responseLimitHit = true
             return false
         }
-        // Header lines are bytes (RFC 9110 field values are octets); working on them directly
-        // avoids Swift's grapheme-cluster walking, which showed up in profiles of every call.
-        var line = data[...]
-        while let last = line.last, last == UInt8(ascii: "\r") || last == UInt8(ascii: "\n") {
-            line = line.dropLast()
-        }
-        if line.starts(with: "HTTP/".utf8) {
+        if data.count >= 5, data[0] == UInt8(ascii: "H"), data[1] == UInt8(ascii: "T"), data[2] == UInt8(ascii: "T"),
+           data[3] == UInt8(ascii: "P"), data[4] == UInt8(ascii: "/")
+        {
             // A new response head (after a 1xx, or trailers aside) replaces what came before.
-            headers.removeAll(keepingCapacity: true)
+            headers.removeAll()
             return true
         }
-        guard let first = line.first else { return true }
-        if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
-            // Obsolete line folding: continues the previous field's value.
-            if let previous = headers.popLast() {
-                headers.append((previous.name, previous.value + " " + Self.trimmed(line)))
-            }
-            return true
-        }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            return true
-        }
-        // Field names are ASCII tokens: lower-case them byte by byte.
-        let name = String(decoding: line[..<colon].map { $0 &- UInt8(ascii: "A") < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
-        let value = Self.trimmed(line[(colon + 1)...])
-        headers.append((name, value))
+        headers.append(line: data)
         return true
-    }
-
-    /// Strips optional whitespace around a field value.
-    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
-        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let start = bytes.firstIndex(where: { !isSpace($0) }),
-              let end = bytes.lastIndex(where: { !isSpace($0) })
-        else { return "" }
-        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }
