@@ -148,7 +148,8 @@ extension Gateway {
     ///
     /// - Throws: `GatewayError` `unknown_model`, saying how to name one (`howToName`).
     func model(named name: String?, howToName: String) throws(GatewayError) -> (String, InferencePipeline) {
-        let configured = pipelines.keys.sorted().joined(separator: ", ")
+        // The list of names is built only for the error: sorting and joining it cost every request.
+        var configured: String { pipelines.keys.sorted().joined(separator: ", ") }
         guard let name = name ?? defaultModel else {
             throw .unknownModel("name a model with \(howToName) (configured: \(configured))")
         }

@@ -6,8 +6,10 @@ public import Logging
 
 /// The gateway's request-independent state: models, their backends, metrics.
 ///
-/// Built from a validated configuration; `makeApplication` serves it over HTTP.
-public struct Gateway: Sendable {
+/// Built from a validated configuration; `makeApplication` serves it over HTTP. A class, so
+/// that handing the current gateway to a request (three times per request: two middlewares
+/// and the route) costs one retain, not a copy of every field.
+public final class Gateway: Sendable {
     /// The configuration it was built from (with launched backends' URLs filled in).
     public let configuration: GatewayConfiguration
     /// Metrics rendered at `/metrics`.
@@ -132,7 +134,7 @@ public struct Gateway: Sendable {
                         while ContinuousClock.now < deadline && !Task.isCancelled {
                             do throws(BackendError) {
                                 let attempt = min(deadline, .now + .seconds(2))
-                                try await pipeline.backends.ensureVerified(index, against: pipeline.model, deadline: attempt, logger: logger)
+                                try await pipeline.backends.ensureVerified(index, against: pipeline.model, deadline: attempt, logger: self.logger)
                                 return
                             } catch {
                                 if case .refused = pipeline.backends.snapshot[index] { return }
@@ -144,7 +146,7 @@ public struct Gateway: Sendable {
                             }
                         }
                         // Say why: "connection refused" and "certificate has expired" need different fixes.
-                        logger.warning("backend not reachable at start-up; will verify on first use", metadata: [
+                        self.logger.warning("backend not reachable at start-up; will verify on first use", metadata: [
                             "backend": "\(pipeline.backends.members[index].endpoint.name)",
                             "error": "\(lastError?.description ?? "no attempt finished in time")",
                         ])

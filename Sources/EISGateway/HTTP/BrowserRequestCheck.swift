@@ -17,12 +17,12 @@ struct BrowserRequestCheck<Context: RequestContext>: RouterMiddleware {
     let current: @Sendable () -> Gateway
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let configuration = current().configuration
-        if let authority = request.head.authority, !configuration.allowsHost(authority) {
+        let gateway = current()
+        if let authority = request.head.authority, !gateway.configuration.allowsHost(authority) {
             throw GatewayError.hostNotAllowed(
                 "Host \"\(authority.prefix(100))\" is not this gateway's listen address; add it to [gateway] allowed_hosts if it names this gateway")
         }
-        if let origin = request.headers[.origin], !configuration.allowedOrigins.contains(origin) {
+        if let origin = request.headers[.origin], !gateway.configuration.allowedOrigins.contains(origin) {
             throw GatewayError.originNotAllowed(
                 "requests from web pages (Origin \"\(origin.prefix(100))\") are refused; add the origin to [gateway] allowed_origins to allow it")
         }
