@@ -15,6 +15,8 @@ struct EISBenchCommand: AsyncParsableCommand {
             and one with it (all on 127.0.0.1, free ports), then for each concurrency measures every scenario \
             for the same total duration, in --rounds slices that take turns:
               hop      GET /healthz on the gateway: the inbound HTTP hop alone, no backend call
+              server-hop  GET /healthz on an eis-server: a constant answer through the same Hummingbird stack, \
+            what the inbound HTTP framework alone costs per request here
               gateway  POST /infer with one JSON input row (encode, share, 2 backends, recombine), batching = false
               batched  the same request to the gateway with batching = true: concurrent requests share one sharing
               batched-f32  the same input as application/octet-stream float32 to the batching gateway (no JSON)
@@ -142,7 +144,7 @@ struct EISBenchCommand: AsyncParsableCommand {
         let servers = [(label: "servers", pid: children[0].pid), (label: "servers", pid: children[1].pid)]
         for index in scenarios.indices {
             switch scenarios[index].name {
-            case "direct": scenarios[index].processes = [servers[0]]
+            case "direct", "server-hop": scenarios[index].processes = [servers[0]]
             case "pair": scenarios[index].processes = servers
             case "nginx": scenarios[index].processes = [(label: "nginx", pid: proxy?.pid ?? 0), servers[0]]
             case "hop", "gateway", MLPScenario.name: scenarios[index].processes = [(label: "gateway", pid: children[2].pid)] + servers
@@ -226,6 +228,10 @@ struct EISBenchCommand: AsyncParsableCommand {
             // The inbound HTTP hop alone (no shares, no backend calls): the part of the gateway's
             // latency that any local proxy would add.
             Scenario(name: "hop", request: HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(gatewayPort)/healthz")),
+            // Hummingbird alone: a constant answer from an eis-server, no work of ours. With the
+            // client's CPU for `pair` (libcurl sending two requests) it bounds from below what
+            // the gateway can cost with this inbound framework and this outbound client.
+            Scenario(name: "server-hop", request: HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(serverPorts[0])/healthz")),
             Scenario(name: "gateway", request: HTTPClientRequest(
                 method: .post, url: "http://127.0.0.1:\(gatewayPort)/infer",
                 headers: [(name: "Content-Type", value: "application/json")], body: gatewayBody)),

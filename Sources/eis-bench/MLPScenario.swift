@@ -1,5 +1,4 @@
 import EISCore
-import EISTestSupport
 import Foundation
 
 /// The `mlp` scenario: a small multi-layer model (`steps`), so the benchmark can tell what the

@@ -26,8 +26,27 @@ enum Report {
                   let direct = results.first(where: { $0.name == "direct" && $0.concurrency == level }) else { continue }
             lines.append(pad("", 26) + lpad("\(level)", 7) + lpad(fmt((hop.p50_ms + pair.p50_ms) / direct.p50_ms, 2), 7))
         }
+        lines += cpuFloor(results)
         lines += perRound(results)
         return lines.joined(separator: "\n")
+    }
+
+    /// What any gateway built on the same parts must spend per request, by measurement: the
+    /// inbound framework's CPU for a request that does nothing (`server-hop`, Hummingbird on an
+    /// eis-server) plus the outbound client's for the two backend calls (the client's CPU in
+    /// `pair`, libcurl through the same transport), against what the gateway spends.
+    static func cpuFloor(_ results: [Measurement]) -> [String] {
+        var lines = ["", "CPU floor µs/request: Hummingbird (server-hop) + libcurl ×2 (pair, client) = floor   gateway   gateway/floor"]
+        for level in Set(results.map(\.concurrency)).sorted() {
+            guard let hop = results.first(where: { $0.name == "server-hop" && $0.concurrency == level })?.cpu_us_per_request["servers"],
+                  let pair = results.first(where: { $0.name == "pair" && $0.concurrency == level })?.cpu_us_per_request["client"],
+                  let gateway = results.first(where: { $0.name == "gateway" && $0.concurrency == level })?.cpu_us_per_request["gateway"]
+            else { continue }
+            let floor = hop + pair
+            lines.append(pad("conc \(level)", 20) + lpad(fmt(hop, 0), 16) + lpad(fmt(pair, 0), 27) + lpad(fmt(floor, 0), 9)
+                         + lpad(fmt(gateway, 0), 10) + lpad(fmt(gateway / floor, 2), 16))
+        }
+        return lines.count > 2 ? lines : []
     }
 
     /// The gateway's cost split into one share round and the rest of a request: `mlp` runs
