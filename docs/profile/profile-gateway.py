@@ -17,6 +17,7 @@ Usage (from the package root, after `swift build -c release`):
   python3 docs/profile/profile-gateway.py                      # both tools, concurrency 1
   python3 docs/profile/profile-gateway.py --tool callgrind --concurrency 16 --batching
   python3 docs/profile/profile-gateway.py --json               # one JSON object (for diffs)
+  python3 docs/profile/profile-gateway.py --tool callgrind --budget docs/profile/budget.json   # CI's check
 """
 
 import argparse
@@ -303,9 +304,9 @@ def profile_perf(args, binaries, work):
         recorder = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "4999", "-g", "-o", data, "-p", str(gateway.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        cpu_before = cpu_seconds(gateway.pid)
+        cpu_before, switches_before = cpu_seconds(gateway.pid), context_switches(gateway.pid)
         requests, bad, p50_ms = run_wrk(port, script, args.concurrency, args.seconds)
-        cpu_after = cpu_seconds(gateway.pid)
+        cpu_after, switches_after = cpu_seconds(gateway.pid), context_switches(gateway.pid)
         recorder.send_signal(signal.SIGINT)
         recorder.wait(timeout=60)
     finally:
@@ -324,6 +325,9 @@ def profile_perf(args, binaries, work):
         "tool": "perf", "concurrency": args.concurrency, "batching": args.batching, "body": args.body,
         "requests": requests, "non_2xx": bad, "p50_ms": p50_ms,
         "gateway_cpu_us_per_request": round((cpu_after - cpu_before) * 1e6 / max(requests, 1), 1),
+        # Each is a thread going to sleep or being preempted: the thread hand-offs the kernel's
+        # share of the CPU comes from.
+        "context_switches_per_request": round((switches_after - switches_before) / max(requests, 1), 2),
         "by_object_percent": report("dso")[:15],
         "by_symbol_percent": report("dso,sym")[:40],
         "perf_data": data,
@@ -334,6 +338,20 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def context_switches(pid):
+    """Voluntary and involuntary context switches over all of the process's threads so far."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as handle:
+                for line in handle:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return total
 
 
 def print_report(result):
@@ -352,7 +370,8 @@ def print_report(result):
             print(f"    {value:>8,}  {name[:110]}")
     else:
         print(f"\nperf cpu-clock: {result['requests']} requests at concurrency {result['concurrency']}, "
-              f"p50 {result['p50_ms']} ms, gateway CPU {result['gateway_cpu_us_per_request']} µs/request")
+              f"p50 {result['p50_ms']} ms, gateway CPU {result['gateway_cpu_us_per_request']} µs/request, "
+              f"{result['context_switches_per_request']} context switches/request")
         print("  by shared object (% of gateway samples)")
         for percent, name in result["by_object_percent"]:
             print(f"    {percent:6.2f}%  {name}")
@@ -375,7 +394,11 @@ def main():
     parser.add_argument("--top", type=int, default=25, help="how many functions to list by self cost")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (dumps, perf.data)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per tool instead of tables")
+    parser.add_argument("--budget", help="a JSON file of instruction budgets (docs/profile/budget.json): exit 1 when "
+                        "the callgrind count per request for this set-up exceeds its budget by more than the tolerance")
     args = parser.parse_args()
+    if args.budget and args.tool == "perf":
+        raise SystemExit("--budget needs callgrind (--tool callgrind or both)")
     for tool in ["wrk"] + (["valgrind", "callgrind_control", "callgrind_annotate"] if args.tool != "perf" else []) \
             + (["perf"] if args.tool != "callgrind" else []):
         if not shutil.which(tool):
@@ -401,6 +424,30 @@ def main():
             print(json.dumps(result, sort_keys=True))
         else:
             print_report(result)
+    if args.budget:
+        check_budget(args, next(result for result in results if result["tool"] == "callgrind"))
+
+
+def check_budget(args, result):
+    """Fails (exit 1) when the instructions per request exceed the budget for this set-up.
+
+    Instruction counts hardly move with the machine's load, so a budget catches a regression
+    that timings on a shared machine would hide. The key names the set-up: concurrency, batching
+    and body; the tolerance absorbs what does move (batch sizes under valgrind, hash seeds).
+    """
+    with open(args.budget) as file:
+        budgets = json.load(file)
+    key = f"concurrency={args.concurrency} batching={'on' if args.batching else 'off'} body={args.body}"
+    if key not in budgets["instructions_per_request"]:
+        raise SystemExit(f"budget: {args.budget} has no budget for '{key}'")
+    budget = budgets["instructions_per_request"][key]
+    limit = budget * (1 + budgets["tolerance"])
+    measured = result["instructions_per_request"]
+    verdict = "within" if measured <= limit else "OVER"
+    print(f"budget ({key}): {measured:,} instructions per request, budget {budget:,} "
+          f"+{budgets['tolerance']:.0%} = {round(limit):,}: {verdict}")
+    if measured > limit:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
