@@ -411,17 +411,28 @@ package struct JSONReader {
     }
 
     /// Consumes a run of decimal digits from `index`, appending them to `value` (wrapping on
-    /// overflow; the caller counts digits): eight at a time while eight bytes remain, then one
-    /// at a time.
+    /// overflow; the caller counts digits): up to two steps of eight, then one at a time.
+    ///
+    /// Full-precision doubles have 15 to 17 significant digits, so two steps and a digit or two
+    /// cover them; a third step would mostly fail its check. Longer runs (more than 19 digits
+    /// go to `Double(String)` anyway) finish one digit at a time.
     @inline(__always)
     private static func readDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, _ end: Int, onto value: UInt64) -> UInt64 {
         var value = value
-        if let base = bytes.baseAddress {
-            while end &- index >= 8 {
-                let chunk = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                guard areEightDigits(chunk) else { break }
-                value = value &* 100_000_000 &+ valueOfEightDigits(chunk)
+        if end &- index >= 8 {
+            // At least eight bytes in the buffer, so it has a base address.
+            let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
+            let first = UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self))
+            if areEightDigits(first) {
+                value = value &* 100_000_000 &+ valueOfEightDigits(first)
                 index &+= 8
+                if end &- index >= 8 {
+                    let second = UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self))
+                    if areEightDigits(second) {
+                        value = value &* 100_000_000 &+ valueOfEightDigits(second)
+                        index &+= 8
+                    }
+                }
             }
         }
         while index < end, isDigit(bytes[index]) {
