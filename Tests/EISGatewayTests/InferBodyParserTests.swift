@@ -103,3 +103,37 @@ extension InferBodyParserTests {
         if case .failure(let error) = result { #expect(error.code == "too_many_rows") }
     }
 }
+
+extension InferBodyParserTests {
+    /// The messages name the element (row and index) or the byte, as before the reader read whole arrays.
+    @Test(arguments: [
+        (#"{"input":[1,"a"]}"#, "invalid_value", "input[1]: expected a number"),
+        (#"{"inputs":[[1],[2, null]]}"#, "invalid_value", "inputs[1][1]: expected a number"),
+        (#"{"input":[1,1e999]}"#, "not_finite", "input[1]: the number is too large to be finite"),
+        (#"{"inputs":[[0],[1,-1e400]]}"#, "not_finite", "inputs[1][1]: the number is too large to be finite"),
+        (#"{"input":[01]}"#, "malformed_json", "invalid JSON: leading zero in a number at byte 11"),
+        (#"{"input":[1,]}"#, "malformed_json", "invalid JSON: expected a number at byte 12"),
+        (#"{"input":[1,-]}"#, "malformed_json", "invalid JSON: expected a number at byte 13"),
+        (#"{"input":[1 2]}"#, "malformed_json", "invalid JSON: expected ',' or ']' at byte 12"),
+        (#"{"input":[1,"a]}"#, "malformed_json", "invalid JSON: unterminated string starting at byte 12"),
+        (#"{"input":[1"#, "malformed_json", "invalid JSON: unterminated array at byte 11"),
+    ])
+    func badElementsAreNamedByIndexOrByte(body: String, code: String, message: String) {
+        let bytes = Array(body.utf8)
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(GatewayError) in try InferBodyParser.parse(raw) } }
+        guard case .failure(let error) = result else { Issue.record("\(body) was accepted"); return }
+        #expect(error.code == code, "\(body)")
+        #expect(error.message == message, "\(body)")
+    }
+
+    @Test func longRowsOfFullPrecisionNumbersReadBitForBit() throws {
+        // Python's json spelling of uniform values in ±1, one row and three rows.
+        var generator = SystemRandomNumberGenerator()
+        let row = (0..<1000).map { _ in Double.random(in: -1...1, using: &generator) }
+        let text = row.map { "\($0)" }.joined(separator: ", ")
+        let single = try #require(try parse("{\"input\": [\(text)]}").input)
+        #expect(single.map(\.bitPattern) == row.map(\.bitPattern))
+        let batch = try #require(try parse("{\"inputs\": [[\(text)], [], [\(text)]]}").inputs)
+        #expect(batch.map { $0.map(\.bitPattern) } == [row.map(\.bitPattern), [], row.map(\.bitPattern)])
+    }
+}

@@ -85,18 +85,22 @@ package struct InferBodyParser {
         guard peek() == UInt8(ascii: "[") else { throw .invalidValue("\(path()): expected an array of numbers") }
         try json { (reader) throws(OpenInferenceError) in try reader.beginArray() }
         var values = [Double]()
-        var first = true
-        while try json({ (reader) throws(OpenInferenceError) in try reader.nextElement(&first) }) {
-            guard let byte = peek(), byte == UInt8(ascii: "-") || byte &- UInt8(ascii: "0") < 10 else {
-                // A well-formed non-number (string, null, …) is a wrong value; anything else is bad JSON.
-                let position = values.count
-                try json { (reader) throws(OpenInferenceError) in try reader.skipValue() }
-                throw .invalidValue("\(path())[\(position)]: expected a number")
-            }
-            let value = try json { (reader) throws(OpenInferenceError) in try reader.readDouble() }
-            guard value.isFinite else { throw .notFinite("\(path())[\(values.count)]: the number is too large to be finite") }
-            values.append(value)
+        // The whole array in one call into the reader: no closure or error mapping per number.
+        let end: JSONReader.NumberArrayEnd
+        do {
+            end = try reader.readNumbers(into: &values)
+        } catch {
+            throw .malformedJSON("invalid JSON: \(error.message)")
         }
-        return values
+        switch end {
+        case .closed:
+            return values
+        case .notANumber(let index):
+            // A well-formed non-number (string, null, …) is a wrong value; anything else is bad JSON.
+            try json { (reader) throws(OpenInferenceError) in try reader.skipValue() }
+            throw .invalidValue("\(path())[\(index)]: expected a number")
+        case .notFinite(let index):
+            throw .notFinite("\(path())[\(index)]: the number is too large to be finite")
+        }
     }
 }

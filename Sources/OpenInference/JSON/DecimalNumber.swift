@@ -1,7 +1,8 @@
 /// Exact conversions of JSON number text: integers to Int64 without going through Double, and
 /// decimals to the nearest Double.
 package enum DecimalNumber {
-    /// Where a number's parts are in the buffer, as `JSONReader` scanned them.
+    /// A number as `JSONReader.scanNumber` read it: where its parts are, and its value as a
+    /// decimal significand and exponent, accumulated while the grammar was checked.
     struct Scan {
         /// The whole number text.
         var text: Range<Int>
@@ -10,6 +11,12 @@ package enum DecimalNumber {
         var negative = false
         /// No fraction and no exponent.
         var isInteger = true
+        /// The significant digits as an integer, when `isExact`.
+        var significand: UInt64 = 0
+        /// The power of ten that scales `significand` to the number.
+        var exponent = 0
+        /// At most 19 significant digits, so `significand · 10^exponent` is the number exactly.
+        var isExact = true
     }
 
     /// The Int64 the decimal digits denote (with the sign), or nil outside the Int64 range.
@@ -32,155 +39,105 @@ package enum DecimalNumber {
         return Int64(magnitude)
     }
 
-    /// The Double nearest to a valid JSON number text (±infinity beyond the range): the exact
-    /// 128-bit conversion below for the common spellings, else the standard library's correctly
-    /// rounded parser.
-    static func double(_ text: UnsafeBufferPointer<UInt8>, _ scan: Scan) -> Double {
-        if let value = parse(UnsafeRawBufferPointer(text)) { return value }
+    /// The Double nearest to a scanned number (±infinity beyond the range): the exact fast paths
+    /// below for the common spellings, else the standard library's correctly rounded parser on
+    /// the number's text in `bytes`.
+    @inline(__always)
+    static func double(_ scan: Scan, in bytes: UnsafeBufferPointer<UInt8>) -> Double {
+        if scan.isExact, let value = fast(scan) { return value }
+        return slow(scan.text, in: bytes)
+    }
+
+    /// `Double(String)` on the number's text: more than 19 significant digits, subnormal or
+    /// out-of-range results, and the rare cases the fast paths cannot decide.
+    @inline(never)
+    static func slow(_ text: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Double {
         // JSON number syntax is a subset of what Double(_:) accepts, and it rounds correctly.
-        return Double(String(decoding: text, as: UTF8.self)) ?? .nan
+        Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[text]), as: UTF8.self)) ?? .nan
+    }
+
+    /// The Double closest to the token, or nil when the token is outside the fast paths (the
+    /// caller then uses the general conversion) or is not one JSON number.
+    package static func parse(_ token: UnsafeRawBufferPointer) -> Double? {
+        var reader = JSONReader(token.assumingMemoryBound(to: UInt8.self), maxDepth: 1)
+        guard let scan = try? reader.scanNumber(), reader.position == token.count, scan.isExact else { return nil }
+        return fast(scan)
     }
 
     // MARK: Exact conversion without the C library
     //
-    // Correctly rounded conversion of a JSON number token to a Double without the C library, for
-    // the common case; `nil` hands the token back to `Double(String)`.
+    // Profiling the gateway under load put a quarter of its CPU in `Double(String)` (a String per
+    // number, then glibc's `strtod`, whose multi-precision path runs for every 17-digit number,
+    // the shortest round-trip spelling most encoders emit), and then, with a 128-bit division
+    // path in its place, ~1000 instructions per number in scanning and converting (callgrind).
+    // Now the reader accumulates the significand and exponent while it checks the grammar, and
+    // two exact conversions take it from there:
     //
-    // Profiling the gateway under load (perf, DWARF call graphs) put a quarter of its CPU in
-    // `Double(String)`: building a String per number, then glibc's `strtod`, whose multi-precision
-    // path runs for every 17-digit number, the shortest round-trip spelling most encoders emit.
-    // Here a token with at most 19 significant digits and a decimal exponent in −38…19 is
-    // computed exactly in 128-bit integers and rounded once, to nearest, ties to even: the same
-    // Double `strtod` returns, which the tests check on random and halfway cases.
+    // - Clinger's: a significand up to 2^53 and a power of ten up to 10^22 are both exact
+    //   Doubles, so one IEEE multiplication or division rounds the exact product once.
+    // - Eisel and Lemire's: the significand times a 128-bit truncated mantissa of 10^q, which
+    //   decides the rounding except when the product's cut-off bits could carry or lie exactly
+    //   halfway; those, like subnormal and overflowing results, go back to `Double(String)`.
+    //   (Daniel Lemire, "Number Parsing at a Gigabyte per Second", 2021; this is the variant
+    //   of Go's strconv and Wuffs, which fails rather than guess.)
 
-    /// Powers of ten that fit in a UInt128 (10^0 … 10^38).
-    private static let powersOfTen: [UInt128] = {
-        var powers = [UInt128(1)]
-        for _ in 1...38 { powers.append(powers[powers.count - 1] * 10) }
-        return powers
-    }()
+    /// 10^0 … 10^22: the powers of ten that are exact Doubles.
+    private static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
-    /// The Double closest to the token, or nil when the token is outside the fast path (the
-    /// caller then uses the general conversion). The token must already match JSON's number
-    /// grammar.
-    package static func parse(_ token: UnsafeRawBufferPointer) -> Double? {
-        var index = 0
-        let negative = token.first == UInt8(ascii: "-")
-        if negative { index += 1 }
-        var significand: UInt64 = 0
-        var digits = 0
-        var exponent = 0
-        var seenPoint = false
-        while index < token.count {
-            let byte = token[index]
-            if byte == UInt8(ascii: ".") {
-                seenPoint = true
-            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                // Leading zeros are not significant; every digit after the point moves the exponent.
-                if significand != 0 || byte != UInt8(ascii: "0") {
-                    guard digits < 19 else { return nil }
-                    significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
-                    digits += 1
-                }
-                if seenPoint { exponent -= 1 }
-            } else {
-                break
-            }
-            index += 1
+    /// The correctly rounded Double of an exact scan, or nil when neither fast path decides it.
+    @inline(__always)
+    static func fast(_ scan: Scan) -> Double? {
+        let significand = scan.significand
+        let exponent = scan.exponent
+        if significand == 0 { return scan.negative ? -0.0 : 0.0 }
+        if significand <= 1 << 53 && exponent >= -22 && exponent <= 22 {
+            // Both operands exact, so the one rounding of the operation is the only one.
+            let exact = Double(Int64(bitPattern: significand))
+            let magnitude = exponent < 0 ? exact / exactPowersOfTen[-exponent] : exact * exactPowersOfTen[exponent]
+            return scan.negative ? -magnitude : magnitude
         }
-        if index < token.count {
-            // The exponent part: e or E, an optional sign, digits (the grammar was checked).
-            index += 1
-            var exponentNegative = false
-            if token[index] == UInt8(ascii: "-") || token[index] == UInt8(ascii: "+") {
-                exponentNegative = token[index] == UInt8(ascii: "-")
-                index += 1
-            }
-            var written = 0
-            while index < token.count {
-                guard written < 10_000 else { return nil }
-                written = written * 10 + Int(token[index] - UInt8(ascii: "0"))
-                index += 1
-            }
-            exponent += exponentNegative ? -written : written
-        }
-        guard significand != 0 else { return negative ? -0.0 : 0.0 }
-        let magnitude: Double?
-        if exponent >= 0 {
-            guard exponent <= 19 else { return nil }
-            // Exact: below 10^19 · 10^19 < 2^127.
-            magnitude = rounded(UInt128(significand) * powersOfTen[exponent], sticky: false, binaryExponent: 0)
-        } else if -exponent <= 19 {
-            // significand · 2^shift / 10^k with one 128-by-64-bit division (one instruction on
-            // x86-64, where a 128-by-128 one is a library call): the shift puts the quotient
-            // in [2^62, 2^64), enough bits to round.
-            var divisor: UInt64 = 1
-            for _ in 0..<(-exponent) { divisor &*= 10 }
-            let shift = 63 + (64 - divisor.leadingZeroBitCount) - (64 - significand.leadingZeroBitCount)
-            let dividend = UInt128(significand) << shift
-            let (quotient, remainder) = divisor.dividingFullWidth((high: UInt64(dividend >> 64), low: UInt64(truncatingIfNeeded: dividend)))
-            magnitude = rounded(quotient, sticky: remainder != 0, binaryExponent: -shift)
-        } else {
-            guard -exponent <= 38 else { return nil }
-            // significand · 2^shift / 10^k, with as many quotient bits as 128 bits allow.
-            let shift = UInt128(significand).leadingZeroBitCount - 1
-            let (quotient, remainder) = (UInt128(significand) << shift).quotientAndRemainder(dividingBy: powersOfTen[-exponent])
-            // Fewer than 55 bits would leave too little for rounding: hand it back.
-            guard quotient >> 54 != 0 else { return nil }
-            magnitude = rounded(quotient, sticky: remainder != 0, binaryExponent: -shift)
-        }
-        guard let magnitude else { return nil }
-        return negative ? -magnitude : magnitude
+        guard let bits = eiselLemire(significand, exponent) else { return nil }
+        return Double(bitPattern: scan.negative ? bits | 1 << 63 : bits)
     }
 
-    /// `value · 2^binaryExponent` for a 64-bit `value` of at least 55 bits, rounded as below,
-    /// in 64-bit arithmetic: the hot path.
-    private static func rounded(_ value: UInt64, sticky: Bool, binaryExponent: Int) -> Double? {
-        let drop = 64 - value.leadingZeroBitCount - 53
-        var mantissa = value >> drop
-        let rest = value & ((1 << drop) - 1)
-        let half: UInt64 = 1 << (drop - 1)
-        var scale = binaryExponent + drop
-        if rest > half || (rest == half && (sticky || mantissa & 1 == 1)) {
-            mantissa += 1
-            if mantissa == 1 << 53 {
-                mantissa >>= 1
-                scale += 1
-            }
+    /// The bit pattern of the normal Double nearest `significand · 10^exponent` (significand
+    /// not zero), or nil when the product's approximation cannot decide the rounding or the
+    /// result is subnormal or infinite.
+    static func eiselLemire(_ significand: UInt64, _ exponent: Int) -> UInt64? {
+        guard exponent >= -342 && exponent <= 308 else { return nil }
+        let index = (exponent + 342) &* 2
+        let zeros = significand.leadingZeroBitCount
+        let normalized = significand << zeros
+        // ⌊exponent · log2 10⌋ (exact over −342…308), plus the bias and the normalisation.
+        var biased = ((217_706 &* exponent) >> 16) &+ 64 &+ 1023 &- zeros
+        var (high, low) = normalized.multipliedFullWidth(by: powersOfTen128[index])
+        // The power's low 64 bits add less than `normalized` to `low`: only a carry into the
+        // bits that decide the rounding needs them.
+        if high & 0x1FF == 0x1FF && low &+ normalized < normalized {
+            let (carryHigh, carryLow) = normalized.multipliedFullWidth(by: powersOfTen128[index + 1])
+            let mergedLow = low &+ carryHigh
+            let mergedHigh = mergedLow < low ? high &+ 1 : high
+            // Still all ones below the rounding bits, and the table's truncation could carry.
+            if mergedHigh & 0x1FF == 0x1FF && mergedLow == .max && carryLow &+ normalized < normalized { return nil }
+            high = mergedHigh
+            low = mergedLow
         }
-        // A normal double: biased exponent 1…2046 (the value is mantissa · 2^scale, with the
-        // mantissa's leading bit at 2^52).
-        let biased = scale + 52 + 1023
-        guard biased > 0 && biased < 2047 else { return nil }
-        return Double(bitPattern: UInt64(biased) << 52 | (mantissa & ((1 << 52) - 1)))
-    }
-
-    /// `value · 2^binaryExponent` rounded to 53 bits, to nearest, ties to even; `sticky` says
-    /// that bits below `value` were cut off (so a "tie" is really above half). Nil outside the
-    /// normal range.
-    private static func rounded(_ value: UInt128, sticky: Bool, binaryExponent: Int) -> Double? {
-        let bits = 128 - value.leadingZeroBitCount
-        var mantissa: UInt64
-        var scale = binaryExponent
-        if bits <= 53 {
-            guard !sticky else { return nil }  // cannot happen: callers give 55 bits or exact values
-            mantissa = UInt64(value)
-        } else {
-            let drop = bits - 53
-            mantissa = UInt64(value >> drop)
-            let rest = value & ((UInt128(1) << drop) - 1)
-            let half = UInt128(1) << (drop - 1)
-            if rest > half || (rest == half && (sticky || mantissa & 1 == 1)) {
-                mantissa += 1
-                if mantissa == 1 << 53 {
-                    mantissa >>= 1
-                    scale += 1
-                }
-            }
-            scale += drop
+        // 54 bits: the mantissa and one rounding bit.
+        let top = Int(truncatingIfNeeded: high >> 63)
+        var mantissa = high >> (top &+ 9)
+        biased &-= 1 ^ top
+        // Exactly halfway as far as the approximation shows, and ties-to-even would round down.
+        if low == 0 && high & 0x1FF == 0 && mantissa & 3 == 1 { return nil }
+        mantissa &+= mantissa & 1
+        mantissa >>= 1
+        if mantissa >> 53 != 0 {
+            mantissa >>= 1
+            biased &+= 1
         }
-        let result = Double(sign: .plus, exponent: scale, significand: Double(mantissa))
-        guard result.isNormal else { return nil }
-        return result
+        guard biased >= 1 && biased <= 0x7FE else { return nil }
+        return UInt64(truncatingIfNeeded: biased) << 52 | mantissa & 0x000F_FFFF_FFFF_FFFF
     }
 }

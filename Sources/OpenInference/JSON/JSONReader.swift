@@ -250,45 +250,219 @@ package struct JSONReader {
     package mutating func readDouble() throws(OpenInferenceError) -> Double {
         skipWhitespace()
         let number = try scanNumber()
-        return DecimalNumber.double(UnsafeBufferPointer(rebasing: bytes[number.text]), number)
+        return DecimalNumber.double(number, in: bytes)
     }
 
-    /// Validates the JSON number grammar at the current position and consumes it.
-    private mutating func scanNumber() throws(OpenInferenceError) -> DecimalNumber.Scan {
-        let start = position
-        var scan = DecimalNumber.Scan(text: start..<start, digits: start..<start)
-        if position < end, bytes[position] == UInt8(ascii: "-") {
-            scan.negative = true
-            position += 1
+    /// How `readNumbers(into:)` stopped.
+    package enum NumberArrayEnd: Equatable, Sendable {
+        /// After the array's `]`: every element was a finite number.
+        case closed
+        /// At the start of element `index`, which is not a number (nor the array's end).
+        case notANumber(index: Int)
+        /// After element `index`, a number too large for a finite Double.
+        case notFinite(index: Int)
+    }
+
+    /// Reads the elements of an array of numbers, after its `[` (`beginArray`), appending them to
+    /// `values`, up to and including its `]`.
+    ///
+    /// One call per array, so a caller in another module pays no per-number call or error
+    /// mapping. It stops at the first element that is not a number or not finite and says which
+    /// (`values` then holds the elements before it); what is not JSON throws as `nextElement`
+    /// and `readDouble` do.
+    package mutating func readNumbers(into values: inout [Double]) throws(OpenInferenceError) -> NumberArrayEnd {
+        var first = true
+        guard try nextElement(&first) else { return .closed }
+        // The values go to a buffer of our own first: `Array.append` checks uniqueness and
+        // capacity per element, which cost as much as converting the number.
+        // Room for an element per 8 bytes left (a full-precision number and its separator take
+        // 20), within bounds, so a typical row needs no reallocation.
+        var capacity = min(max((end &- position) / 8, 16), 1 << 10)
+        var storage = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        var count = 0
+        defer {
+            values.append(contentsOf: UnsafeBufferPointer(start: storage, count: count))
+            storage.deallocate()
         }
-        let integerStart = position
-        guard position < end, isDigit(bytes[position]) else { throw error("expected a number") }
-        if bytes[position] == UInt8(ascii: "0") {
-            position += 1
-            guard position >= end || !isDigit(bytes[position]) else { throw error("leading zero in a number") }
+        let end = self.end
+        var index = position
+        while true {
+            let elementStart = index
+            let scan: DecimalNumber.Scan
+            do {
+                scan = try Self.scanNumber(bytes, at: &index, end: end)
+            } catch {
+                position = index
+                // Refused at its first byte: neither `-` nor a digit, so not a number at all
+                // (the caller tells a wrong value from malformed JSON); else a broken number.
+                if index == elementStart { return .notANumber(index: count) }
+                throw error
+            }
+            let value: Double
+            if scan.isExact, let exact = DecimalNumber.fast(scan) {
+                value = exact  // finite by construction
+            } else {
+                value = DecimalNumber.slow(scan.text, in: bytes)
+                guard value.isFinite else {
+                    position = index
+                    return .notFinite(index: count)
+                }
+            }
+            if count == capacity {
+                let larger = UnsafeMutablePointer<Double>.allocate(capacity: capacity * 2)
+                larger.moveInitialize(from: storage, count: count)
+                storage.deallocate()
+                storage = larger
+                capacity *= 2
+            }
+            (storage + count).initialize(to: value)
+            count &+= 1
+            // The common separators ("," or ", ") without the general step, which handles other
+            // whitespace, `]` and errors.
+            if index < end, bytes[index] == UInt8(ascii: ",") {
+                index &+= 1
+                if index < end, bytes[index] == UInt8(ascii: " ") { index &+= 1 }
+                if index < end, bytes[index] <= 0x20 {
+                    position = index
+                    skipWhitespace()
+                    index = position
+                }
+            } else {
+                position = index
+                guard try nextElement(&first) else { return .closed }
+                index = position
+            }
+        }
+    }
+
+    /// Validates the JSON number grammar at the current position and consumes it, accumulating
+    /// its significand and decimal exponent on the way (one pass over the text).
+    @inline(__always)
+    mutating func scanNumber() throws(OpenInferenceError) -> DecimalNumber.Scan {
+        var index = position
+        defer { position = index }
+        return try Self.scanNumber(bytes, at: &index, end: end)
+    }
+
+    /// `scanNumber()` on a local index (inlined, so the hot loop keeps it in a register): on an
+    /// error, `index` is left where the error is.
+    @inline(__always)
+    static func scanNumber(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int, end: Int) throws(OpenInferenceError) -> DecimalNumber.Scan {
+        let start = index
+        var negative = false
+        if index < end, bytes[index] == UInt8(ascii: "-") {
+            negative = true
+            index &+= 1
+        }
+        let integerStart = index
+        guard index < end, isDigit(bytes[index]) else { throw .malformed("expected a number at byte \(index)") }
+        var significand: UInt64 = 0
+        if bytes[index] == UInt8(ascii: "0") {
+            index &+= 1
+            guard index >= end || !isDigit(bytes[index]) else { throw .malformed("leading zero in a number at byte \(index)") }
         } else {
-            while position < end, isDigit(bytes[position]) { position += 1 }
+            significand = readDigits(bytes, &index, end, onto: 0)
         }
-        scan.digits = integerStart..<position
-        if position < end, bytes[position] == UInt8(ascii: ".") {
-            scan.isInteger = false
-            position += 1
-            guard position < end, isDigit(bytes[position]) else { throw error("expected a digit after '.'") }
-            while position < end, isDigit(bytes[position]) { position += 1 }
+        let integerEnd = index
+        // Digits read, leading zeros included; `significand` wraps past 19 of them.
+        var digitCount = integerEnd &- integerStart
+        var exponent = 0
+        var isInteger = true
+        if index < end, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index &+= 1
+            let fractionStart = index
+            guard index < end, isDigit(bytes[index]) else { throw .malformed("expected a digit after '.' at byte \(index)") }
+            significand = readDigits(bytes, &index, end, onto: significand)
+            digitCount &+= index &- fractionStart
+            exponent = fractionStart &- index
         }
-        if position < end, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
-            scan.isInteger = false
-            position += 1
-            if position < end, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
-            guard position < end, isDigit(bytes[position]) else { throw error("expected a digit in an exponent") }
-            while position < end, isDigit(bytes[position]) { position += 1 }
+        if index < end, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
+            index &+= 1
+            var exponentNegative = false
+            if index < end, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index &+= 1
+            }
+            guard index < end, isDigit(bytes[index]) else { throw .malformed("expected a digit in an exponent at byte \(index)") }
+            var written = 0
+            repeat {
+                // Beyond 2^30 the number is 0 or out of any Double's range: no need to count on.
+                if written < 1 << 30 { written = written &* 10 &+ Int(bytes[index] &- UInt8(ascii: "0")) }
+                index &+= 1
+            } while index < end && isDigit(bytes[index])
+            exponent &+= exponentNegative ? -written : written
         }
-        scan.text = start..<position
-        return scan
+        if digitCount > 19 {
+            // Leading zeros (0.000…) are not significant digits.
+            var zero = integerStart
+            while zero < index, bytes[zero] == UInt8(ascii: "0") || bytes[zero] == UInt8(ascii: ".") {
+                if bytes[zero] == UInt8(ascii: "0") { digitCount -= 1 }
+                zero += 1
+            }
+        }
+        return DecimalNumber.Scan(
+            // Unchecked: the bounds are in order by construction, and the checks cost per number.
+            text: Range(uncheckedBounds: (start, index)), digits: Range(uncheckedBounds: (integerStart, integerEnd)),
+            negative: negative, isInteger: isInteger,
+            significand: significand, exponent: exponent, isExact: digitCount <= 19
+        )
+    }
+
+    /// Consumes a run of decimal digits from `index`, appending them to `value` (wrapping on
+    /// overflow; the caller counts digits): up to two steps of eight, then one at a time.
+    ///
+    /// Full-precision doubles have 15 to 17 significant digits, so two steps and a digit or two
+    /// cover them; a third step would mostly fail its check. Longer runs (more than 19 digits
+    /// go to `Double(String)` anyway) finish one digit at a time.
+    @inline(__always)
+    private static func readDigits(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, _ end: Int, onto value: UInt64) -> UInt64 {
+        var value = value
+        if end &- index >= 8 {
+            // At least eight bytes in the buffer, so it has a base address.
+            let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
+            let first = UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self))
+            if areEightDigits(first) {
+                value = value &* 100_000_000 &+ valueOfEightDigits(first)
+                index &+= 8
+                if end &- index >= 8 {
+                    let second = UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self))
+                    if areEightDigits(second) {
+                        value = value &* 100_000_000 &+ valueOfEightDigits(second)
+                        index &+= 8
+                    }
+                }
+            }
+        }
+        while index < end, isDigit(bytes[index]) {
+            value = value &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
+            index &+= 1
+        }
+        return value
+    }
+
+    /// Whether all eight bytes of a little-endian word are ASCII digits (SWAR: a byte outside
+    /// 0x30…0x39 sets its top bit in one of the two sums).
+    @inline(__always)
+    private static func areEightDigits(_ chunk: UInt64) -> Bool {
+        ((chunk &+ 0x4646_4646_4646_4646) | (chunk &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The value of eight ASCII digits in a little-endian word, first digit in the low byte:
+    /// pairs, then quadruples, then the whole, each step one multiplication (the SWAR parsing of
+    /// simdjson and fast_float).
+    @inline(__always)
+    private static func valueOfEightDigits(_ chunk: UInt64) -> UInt64 {
+        // (In Swift, >> binds tighter than &*.)
+        var value = ((chunk & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        value = ((value & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
     }
 
     @inline(__always)
-    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+    private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
 
     // MARK: Whole values
 
@@ -340,7 +514,7 @@ package struct JSONReader {
             if number.isInteger, let value = DecimalNumber.int64(digits: UnsafeBufferPointer(rebasing: bytes[number.digits]), negative: number.negative) {
                 return .int(value)
             }
-            let value = DecimalNumber.double(UnsafeBufferPointer(rebasing: bytes[number.text]), number)
+            let value = DecimalNumber.double(number, in: bytes)
             guard value.isFinite else { throw .invalidValue("number out of the Double range at byte \(start)") }
             return .double(value)
         }
