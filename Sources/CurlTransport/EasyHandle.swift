@@ -16,7 +16,10 @@ final class EasyHandle {
     /// they live as long as the settings that set them.
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// What the handle is configured for; nil after a reset (nothing but curl's defaults).
-    private(set) var settings: HandleSettings?
+    private var settings: HandleSettings?
+    /// `settings?.fingerprint`, kept apart so the free list can compare it without a copy of
+    /// the settings.
+    private(set) var fingerprint: Int?
 
     /// Creates a handle, or nil when curl cannot allocate one.
     init?() {
@@ -39,6 +42,7 @@ final class EasyHandle {
         curl_slist_free_all(headerList)
         headerList = nil
         settings = nil
+        fingerprint = nil
         errorBuffer[0] = 0
     }
 
@@ -46,7 +50,7 @@ final class EasyHandle {
     /// is reset and configured by `configure` (which sets everything that does not change per
     /// transfer); if it has the same, only the error buffer is cleared.
     func prepare(for wanted: HandleSettings, configure: (EasyHandle) throws(TransportError) -> Void) throws(TransportError) {
-        if settings == wanted {
+        if fingerprint == wanted.fingerprint && settings == wanted {
             errorBuffer[0] = 0
             return
         }
@@ -60,6 +64,7 @@ final class EasyHandle {
             throw error
         }
         settings = wanted
+        fingerprint = wanted.fingerprint
     }
 
     /// Sets CURLOPT_HTTPHEADER to `lines`, owning the list until the next reset.

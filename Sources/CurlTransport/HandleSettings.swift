@@ -7,12 +7,16 @@
 /// transfer (callgrind, docs/OVERHEAD.md), a tenth of what libcurl itself spends on a transfer;
 /// a gateway sends every request's shares to the same few backends.
 struct HandleSettings: Equatable {
-    var url: String
-    var method: HTTPMethod
+    let url: String
+    let method: HTTPMethod
     /// The header fields, in order, as the caller gave them.
-    var headers: [String]
-    var tls: TLSOptions
-    var userAgent: String
+    let headers: [String]
+    let tls: TLSOptions
+    let userAgent: String
+    /// A hash of all of the above, so the free list finds a handle for these settings by
+    /// comparing integers: reading a handle's whole settings for the comparison copied them,
+    /// dozens of retains per transfer. Equal settings have equal fingerprints; `==` decides.
+    let fingerprint: Int
 
     /// The settings `request` needs.
     init(_ request: HTTPClientRequest, userAgent: String) {
@@ -29,5 +33,12 @@ struct HandleSettings: Equatable {
         self.headers = headers
         tls = request.tls
         self.userAgent = userAgent
+        var hasher = Hasher()
+        hasher.combine(url)
+        hasher.combine(method)
+        hasher.combine(headers)
+        hasher.combine(tls)
+        hasher.combine(userAgent)
+        fingerprint = hasher.finalize()
     }
 }

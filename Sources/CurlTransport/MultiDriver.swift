@@ -208,7 +208,7 @@ final class MultiDriver {
     /// A free handle for a transfer with `settings`: one configured for them already if there is
     /// one (the newest), else any free handle (`Transfer.configure` resets it), else a new one.
     private func takeHandle(for settings: HandleSettings) -> EasyHandle? {
-        if let index = freeHandles.lastIndex(where: { $0.settings == settings }) {
+        if let index = freeHandles.lastIndex(where: { $0.fingerprint == settings.fingerprint }) {
             return freeHandles.remove(at: index)
         }
         return freeHandles.popLast() ?? EasyHandle()

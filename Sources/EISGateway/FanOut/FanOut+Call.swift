@@ -44,33 +44,35 @@ extension FanOut {
         _ result: Result<ShareMatrix, BackendError>, member memberIndex: Int, batch: ShareBatch, outputs: Int,
         elapsed: Duration, callDeadline: ContinuousClock.Instant, deadline: ContinuousClock.Instant
     ) -> CallOutcome {
-        let backend = backends.members[memberIndex]
+        // The name once: `endpoint` is a protocol requirement, so every read copies the whole
+        // endpoint (URL, TLS options, headers) out of the plugin.
+        let name = backends.members[memberIndex].endpoint.name
         let rows = batch.shares.rows
         do throws(BackendError) {
             let partial = try result.get()
             guard partial.rows == rows, partial.columns == outputs, partial.fits(model.arithmetic) else {
                 // A plugin bug, not a server's: the Backend contract says evaluate checks this.
-                throw BackendError.badResponse("\(backend.endpoint.name): plugin returned \(partial.rows)×\(partial.columns), expected \(rows)×\(outputs) \(model.arithmetic)")
+                throw BackendError.badResponse("\(name): plugin returned \(partial.rows)×\(partial.columns), expected \(rows)×\(outputs) \(model.arithmetic)")
             }
-            metrics.recordBackendCall(backend: backend.endpoint.name, outcome: "ok", duration: elapsed)
-            metrics.setBackendUp(backend.endpoint.name, true)
+            metrics.recordBackendCall(backend: name, outcome: "ok", duration: elapsed)
+            metrics.setBackendUp(name, true)
             backends.recordSuccess(memberIndex)
             return .answered(partial, latency: elapsed.seconds)
         } catch {
-            metrics.recordBackendCall(backend: backend.endpoint.name, outcome: error.shortDescription, duration: elapsed)
+            metrics.recordBackendCall(backend: name, outcome: error.shortDescription, duration: elapsed)
             let cutByRequestDeadline = error.isTimeout && callDeadline == deadline
             let blamesBackend = !error.isCancelled && !cutByRequestDeadline
             if blamesBackend {
-                metrics.setBackendUp(backend.endpoint.name, false)
+                metrics.setBackendUp(name, false)
                 backends.recordFailure(memberIndex, error)
                 if error.isWrongResult {
                     // Names the backend and the layer, never a value.
-                    metrics.recordVerificationFailure(model: model.name, layer: batch.layer, backend: backend.endpoint.name)
+                    metrics.recordVerificationFailure(model: model.name, layer: batch.layer, backend: name)
                     logger.error("backend returned a wrong partial", metadata: [
-                        "backend": "\(backend.endpoint.name)", "model": "\(model.name)", "layer": "\(batch.layer)",
+                        "backend": "\(name)", "model": "\(model.name)", "layer": "\(batch.layer)",
                     ])
                 } else {
-                    logger.warning("backend call failed", metadata: ["backend": "\(backend.endpoint.name)", "error": "\(error.description)"])
+                    logger.warning("backend call failed", metadata: ["backend": "\(name)", "error": "\(error.description)"])
                 }
             }
             return .failed(error, blamesBackend: blamesBackend, elapsed: elapsed.seconds)
