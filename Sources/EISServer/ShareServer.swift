@@ -85,7 +85,10 @@ public struct ShareServer: Sendable {
         Application(
             router: makeRouter(),
             server: serverBuilder,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "eis-server"),
+            // No Server header: every response field costs the gateway's libcurl about 6,000
+            // instructions to parse (docs/OVERHEAD.md), and this one tells a client nothing it
+            // needs (nor an attacker the software it talks to).
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
