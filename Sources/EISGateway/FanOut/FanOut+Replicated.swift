@@ -75,7 +75,7 @@ extension FanOut {
                         failures = placement.count
                         break collecting
                     }
-                    backends.finish(member, outcome: blamesBackend ? .failure(error) : .abandoned(after: elapsed))
+                    backends.finish(member, outcome: blamesBackend ? .failed(with: error) : .abandoned(after: elapsed))
                     failed.insert(member)
                     failures += 1
                 }

@@ -99,7 +99,7 @@ struct FanOut: Sendable {
                         failure = error
                         continue
                     }
-                    backends.finish(member, outcome: blamesBackend ? .failure(error) : .abandoned(after: elapsed))
+                    backends.finish(member, outcome: blamesBackend ? .failed(with: error) : .abandoned(after: elapsed))
                     failed.insert(member)
                     // Answered already, or a hedge for it is still running: nothing to do.
                     guard partials[share] == nil, inFlight[share].isEmpty else { continue }
@@ -137,7 +137,7 @@ extension FanOut {
                 // share failed with no spare, or a losing hedge timed out): it counts against
                 // the backend, and a fresh sharing avoids it.
                 failed.insert(member)
-                backends.finish(member, outcome: .failure(error))
+                backends.finish(member, outcome: .failed(with: error))
             } else {
                 // Cut short: its time so far is a lower bound on its latency. Keep it, so the
                 // p95 that hedging uses is not biased towards the calls that won.
@@ -149,5 +149,8 @@ extension FanOut {
 
 extension PoolStateMachine.Outcome {
     /// How the pool counts a call that failed with `error`: a wrong result ejects at once.
-    static func failure(_ error: BackendError) -> Self { error.isWrongResult ? .wrongResult : .failure }
+    ///
+    /// Not named `failure(_:)`: beside the `.failure` case, a call site that lost its argument
+    /// would still compile and count a lie as an ordinary failure, without the instant ejection.
+    static func failed(with error: BackendError) -> Self { error.isWrongResult ? .wrongResult : .failure }
 }
