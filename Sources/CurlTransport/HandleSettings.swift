@@ -4,7 +4,7 @@
 /// transfer (body, timeouts, callback data).
 ///
 /// Why: `curl_easy_reset` and setting every option again cost about 11,000 instructions per
-/// transfer (callgrind, docs/OVERHEAD.md), a tenth of what libcurl itself spends on a transfer;
+/// transfer (callgrind, docs/OVERHEAD.md), a fifth of what libcurl itself spends on a transfer;
 /// a gateway sends every request's shares to the same few backends.
 struct HandleSettings: Equatable {
     let url: String

@@ -206,12 +206,13 @@ final class MultiDriver {
     }
 
     /// A free handle for a transfer with `settings`: one configured for them already if there is
-    /// one (the newest), else any free handle (`Transfer.configure` resets it), else a new one.
+    /// one (the newest), else the oldest free handle (`Transfer.configure` resets it; the newest
+    /// are likeliest to match the next transfers), else a new one.
     private func takeHandle(for settings: HandleSettings) -> EasyHandle? {
         if let index = freeHandles.lastIndex(where: { $0.fingerprint == settings.fingerprint }) {
             return freeHandles.remove(at: index)
         }
-        return freeHandles.popLast() ?? EasyHandle()
+        return freeHandles.isEmpty ? EasyHandle() : freeHandles.removeFirst()
     }
 
     /// Keeps a handle, still configured, for a later transfer, or frees it (by dropping it) when
