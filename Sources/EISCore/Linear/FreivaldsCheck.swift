@@ -19,8 +19,9 @@ public struct FreivaldsCheck: Sendable {
     /// Vectors per layer: a false accept is at most `2^−40` whatever the error.
     public static let defaultVectors = 40
 
-    /// `R`, `[k, outputs]`.
-    private let vectors: RingWeights
+    /// `R`, `[k, outputs]`. Internal, not private, so tests can check that a reload draws new
+    /// ones; never public: whoever knows them can build a lie that passes.
+    let vectors: RingWeights
     /// `R · W_enc mod 2^64`, `[k, inputs]`.
     private let projected: RingWeights
 
