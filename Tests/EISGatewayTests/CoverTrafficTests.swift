@@ -63,6 +63,42 @@ struct CoverTrafficTests {
         }
     }
 
+    /// Runs every job it is given `delay` late: a loaded machine's late wake-ups, on demand.
+    final class LateExecutor: TaskExecutor {
+        private let queue = DispatchQueue(label: "eis-tests.late")
+        private let delay: DispatchTimeInterval
+
+        init(delay: DispatchTimeInterval) { self.delay = delay }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            queue.asyncAfter(deadline: .now() + delay) { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
+    /// When every wake-up comes later than the look-ahead (half an interval: 12.5 ms at 40 a
+    /// second), the loop must go on with the next slot ahead. It used to sleep for that slot's
+    /// look-ahead point again, so it sent nothing at all while the machine was loaded (seen in
+    /// full-suite runs).
+    @Test func coverKeepsGoingWhenEveryWakeUpComesLate() async throws {
+        try await withDemoDeployment(configure: { configuration in
+            configuration.models[0].coverTrafficRPS = 40
+            configuration.batching.paddingBuckets = [4, 16]
+        }) { _, gateway in
+            let cover = CoverTraffic(current: { gateway })
+            let late = LateExecutor(delay: .milliseconds(20))
+            let running = Task(executorPreference: late) { try await cover.run() }
+            let started = ContinuousClock.now
+            while Self.coverBatches(gateway) < 5 && ContinuousClock.now < started + .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            running.cancel()
+            try await running.value
+            let sent = Self.coverBatches(gateway)
+            #expect(sent >= 5, "\(sent) cover batches in \(ContinuousClock.now - started)")
+        }
+    }
+
     @Test func aRealBatchTakesTheNextFreeSlotAndCoverTakesTheRest() {
         let activity = BatchActivity()
         #expect(activity.claimSlot(by: .now + .seconds(1)) == .now, "no schedule: at once")

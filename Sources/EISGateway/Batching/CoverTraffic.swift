@@ -61,13 +61,18 @@ public struct CoverTraffic: Service {
         await withTaskGroup(of: Void.self) { group in
             var inFlight = 0
             while !Task.isCancelled {
-                let departure = origin + interval * slot
-                do { try await Task.sleep(until: departure - lead) } catch { break }
-                // Slots missed while this loop was late are left empty, never made up in a burst.
+                var departure = origin + interval * slot
+                if ContinuousClock.now < departure - lead {
+                    do { try await Task.sleep(until: departure - lead) } catch { break }
+                }
+                // Slots missed while this loop was late are left empty, never made up in a burst:
+                // it goes on with the first slot still ahead, at once. (Sleeping again for that
+                // slot's look-ahead point sent nothing at all while every wake-up came more than
+                // half an interval late, as on a loaded machine: the cover stopped.)
                 let now = ContinuousClock.now
                 if now > departure {
                     slot = Int(((now - origin) / interval).rounded(.up))
-                    continue
+                    departure = origin + interval * slot
                 }
                 let taken = slot
                 slot += 1
